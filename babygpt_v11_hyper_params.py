@@ -1,0 +1,352 @@
+"""BabyGPT v11
+"""
+
+import argparse
+import math
+import sys
+import time
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+from torch.nn import functional as F
+
+DEFAULT_DATA = str(Path(__file__).resolve().parent / "data" / "ci.txt")
+
+
+def option(default, help):
+    """一个配置项：默认值，加上 --help 里显示的说明。"""
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class Config:
+    # 训练
+    max_iters: int = option(5000, "训练多少步")
+    eval_interval: int = option(500, "每隔多少步评估一次")
+    eval_iters: int = option(200, "评估时每个数据集取多少个批次求平均")
+    batch_size: int = option(64, "每个批次有多少段文字")
+    block_size: int = option(256, "上下文长度：模型最多往前看多少个字")
+    learning_rate: float = option(3e-4, "AdamW 的学习率")
+    # 模型
+    n_embed: int = option(384, "每个字的向量有多少维")
+    n_head: int = option(6, "注意力头的个数，要能整除 n_embed")
+    n_layer: int = option(6, "叠多少个 Block")
+    dropout: float = option(0.2, "丢弃率：训练时随机把这个比例的数置零")
+    # 生成
+    max_new_tokens: int = option(100, "每个提示词后面生成多少个字")
+    prompt: tuple = option(("春江", "往事"), "生成时的开头，可以重复给出多个")
+    # 其他
+    seed: int = option(1337, "随机种子：同样的种子，同样的结果")
+    device: str = option("auto", "auto（依次尝试 cuda、mps、cpu）、cuda、mps 或 cpu")
+    data: str = option(DEFAULT_DATA, "训练语料（UTF-8 文本）")
+
+
+class Head(nn.Module):
+    """一个因果自注意力头：每个字只看它自己和它前面的字。"""
+
+    def __init__(self, config, head_size):
+        super().__init__()
+        self.key = nn.Linear(config.n_embed, head_size, bias=False)
+        self.query = nn.Linear(config.n_embed, head_size, bias=False)
+        self.value = nn.Linear(config.n_embed, head_size, bias=False)
+        # 下三角矩阵：第 t 行只有前 t+1 个位置是 1，用来挡住“未来”的字
+        self.register_buffer("tril", torch.tril(torch.ones(config.block_size, config.block_size)))
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x):
+        B, T, C = x.shape
+        k = self.key(x)  # (B, T, C) -> (B, T, hs)
+        q = self.query(x)  # (B, T, C) -> (B, T, hs)
+        # 注意力分数：每个字的 query 和每个字的 key 做点积；除以 sqrt(hs)，让 softmax 不至于太尖
+        wei = q @ k.transpose(-2, -1) * k.shape[-1] ** -0.5  # (B, T, hs) @ (B, hs, T) -> (B, T, T)
+        wei = wei.masked_fill(self.tril[:T, :T] == 0, float("-inf"))  # 未来的位置置为 -inf
+        wei = F.softmax(wei, dim=-1)  # 每一行变成和为 1 的权重，-inf 处权重为 0
+        wei = self.dropout(wei)  # 训练时随机丢掉一些注意力连接
+        v = self.value(x)  # (B, T, C) -> (B, T, hs)
+        out = wei @ v  # (B, T, T) @ (B, T, hs) -> (B, T, hs)
+        return out
+
+
+class MultiHeadAttention(nn.Module):
+    """多个注意力头并行计算，各看各的关系，再把结果拼接起来。"""
+
+    def __init__(self, config):
+        super().__init__()
+        head_size = config.n_embed // config.n_head
+        self.heads = nn.ModuleList([Head(config, head_size) for _ in range(config.n_head)])
+        # 投影层：把拼起来的各头结果再混合一次，也让输出回到残差通路的空间
+        self.proj = nn.Linear(config.n_embed, config.n_embed)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x):
+        out = torch.cat([h(x) for h in self.heads], dim=-1)  # n_head 个 (B, T, hs) -> (B, T, C)
+        out = self.proj(out)  # (B, T, C)
+        out = self.dropout(out)
+        return out
+
+
+class FeedForward(nn.Module):
+    """前馈网络：每个位置各自经过同一个两层 MLP，先放大到 4 倍宽再缩回来。"""
+
+    def __init__(self, config):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(config.n_embed, 4 * config.n_embed),  # (B, T, C) -> (B, T, 4C)
+            nn.ReLU(),
+            nn.Linear(4 * config.n_embed, config.n_embed),  # (B, T, 4C) -> (B, T, C)
+            nn.Dropout(config.dropout),
+        )
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class Block(nn.Module):
+    """Transformer 的一层：先让字与字交流（注意力），再让每个字各自消化（前馈网络）。"""
+
+    def __init__(self, config):
+        super().__init__()
+        self.sa = MultiHeadAttention(config)
+        self.ffwd = FeedForward(config)
+        # 层归一化：把每个字的向量调整成均值 0、方差 1（再乘以可学习的缩放、加上偏移）
+        self.ln1 = nn.LayerNorm(config.n_embed)
+        self.ln2 = nn.LayerNorm(config.n_embed)
+
+    def forward(self, x):
+        # 残差连接：x + f(x)。梯度可以沿着“+”直接流回前面的层，深的网络也训练得动
+        # 先归一化再进子层（pre-norm，GPT-2 的做法）；原始 Transformer 是先相加再归一化（post-norm）
+        x = x + self.sa(self.ln1(x))  # (B, T, C)
+        x = x + self.ffwd(self.ln2(x))  # (B, T, C)
+        return x
+
+
+class BabyGPT(nn.Module):
+    """字符级语言模型：读一串字的编号，给出每个位置上“下一个字”的打分。"""
+
+    def __init__(self, config, vocab_size):
+        super().__init__()
+        self.config = config
+        self.token_embedding_table = nn.Embedding(vocab_size, config.n_embed)
+        self.position_embedding_table = nn.Embedding(config.block_size, config.n_embed)
+        self.blocks = nn.Sequential(*[Block(config) for _ in range(config.n_layer)])
+        self.ln_f = nn.LayerNorm(config.n_embed)  # 最后一层归一化，在 lm_head 之前
+        self.lm_head = nn.Linear(config.n_embed, vocab_size)
+        self.apply(self._init_weights)
+
+    def _init_weights(self, module):
+        # 用很小的随机数初始化：一开始每个字的概率都差不多是 1/V，损失约为 ln V
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+    def forward(self, idx, targets=None):
+        B, T = idx.shape
+        tok_emb = self.token_embedding_table(idx)  # (B, T) -> (B, T, C)
+        pos_emb = self.position_embedding_table(torch.arange(T, device=idx.device))  # (T, C)
+        x = tok_emb + pos_emb  # (B, T, C) + (T, C) -> (B, T, C)，位置向量广播到每条序列
+        x = self.blocks(x)  # (B, T, C)
+        x = self.ln_f(x)  # (B, T, C)
+        logits = self.lm_head(x)  # (B, T, C) -> (B, T, vocab_size)
+        if targets is None:
+            return logits, None
+        # 交叉熵：正确的下一个字的概率取负对数，再对所有位置求平均
+        loss = F.cross_entropy(logits.view(B * T, -1), targets.view(B * T))
+        return logits, loss
+
+    @torch.no_grad()
+    def generate(self, idx, max_new_tokens):
+        """从 idx (B, T) 出发，每次按概率抽一个字接在后面，共抽 max_new_tokens 次。"""
+        for _ in range(max_new_tokens):
+            idx_cond = idx[:, -self.config.block_size :]  # 最多只看最后 block_size 个字
+            logits, _ = self(idx_cond)  # (B, T, vocab_size)
+            logits = logits[:, -1, :]  # 只要最后一个位置的打分 (B, vocab_size)
+            probs = F.softmax(logits, dim=-1)  # (B, vocab_size)
+            idx_next = torch.multinomial(probs, num_samples=1)  # (B, 1)
+            idx = torch.cat((idx, idx_next), dim=1)  # (B, T+1)
+        return idx
+
+
+class CharTokenizer:
+    """字符级分词：每个不同的字是一个 token，编号按字符排序。"""
+
+    def __init__(self, chars):
+        self.chars = chars  # 词表：按编号排好的所有字
+        self.stoi = {ch: i for i, ch in enumerate(chars)}  # 字 -> 编号
+
+    @classmethod
+    def from_text(cls, text):
+        return cls("".join(sorted(set(text))))
+
+    def encode(self, s):
+        return [self.stoi[c] for c in s]
+
+    def decode(self, ids):
+        return "".join(self.chars[i] for i in ids)
+
+
+def get_batch(data, batch_size, block_size, device, generator=None):
+    """随机取 batch_size 段长为 block_size 的文字；y 是 x 整体右移一个字，也就是每个位置的答案。"""
+    ix = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
+    x = torch.stack([data[i : i + block_size] for i in ix])  # (B, T)
+    y = torch.stack([data[i + 1 : i + block_size + 1] for i in ix])  # (B, T)
+    return x.to(device), y.to(device)
+
+
+@torch.no_grad()
+def estimate_loss(model, splits, config, device):
+    """在每个数据集上取 eval_iters 个批次求平均损失。每次评估用同一批样本，前后的数字才好比较。"""
+    model.eval()  # 评估模式：训练专用的随机性（v10 加入的 dropout）在这里关掉
+    out = {}
+    for name, data in splits.items():
+        generator = torch.Generator().manual_seed(0)
+        losses = torch.zeros(config.eval_iters)
+        for k in range(config.eval_iters):
+            x, y = get_batch(data, config.batch_size, config.block_size, device, generator)
+            _, loss = model(x, y)
+            losses[k] = loss.item()
+        out[name] = losses.mean().item()
+    model.train()
+    return out
+
+
+def train(model, splits, config, device):
+    """训练 max_iters 步，按时评估并打印。返回评估记录 [(步数, 训练损失, 验证损失)] 和实际训练的步数。"""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
+    history = []
+    train_time = 0.0  # 只计训练的时间，不计评估，tokens/s 才是真正的训练速度
+    start = time.perf_counter()
+    step = 0
+    try:
+        for step in range(config.max_iters + 1):
+            if step % config.eval_interval == 0 or step == config.max_iters:
+                losses = estimate_loss(model, splits, config, device)
+                history.append((step, losses["train"], losses["val"]))
+                elapsed = time.perf_counter() - start
+                tokens_per_sec = step * config.batch_size * config.block_size / max(train_time, 1e-9)
+                eta = f"{elapsed / step * (config.max_iters - step):.0f}s" if step else "?"
+                print(
+                    f"step {step}/{config.max_iters}: train loss {losses['train']:.4f}, "
+                    f"val loss {losses['val']:.4f}, {tokens_per_sec:,.0f} tokens/s, "
+                    f"用时 {elapsed:.0f}s, 预计还要 {eta}"
+                )
+            if step == config.max_iters:
+                break
+            t0 = time.perf_counter()
+            x, y = get_batch(splits["train"], config.batch_size, config.block_size, device)
+            _, loss = model(x, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss.item()  # 等 GPU/MPS 真正算完这一步，计时才准
+            train_time += time.perf_counter() - t0
+    except KeyboardInterrupt:
+        print(f"\n训练在第 {step} 步被中断（Ctrl-C），接下来用已经学到的参数。")
+    return history, step
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    def error(self, message):
+        # 参数写错时只打印一行说明，不打印一大段用法
+        sys.exit(f"参数错误：{message}（用 --help 查看所有参数）")
+
+
+def parse_args(argv=None):
+    """命令行参数：Config 的每个字段都是一个 --名字，类型跟默认值一样。"""
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    for f in fields(Config):
+        help = f"{f.metadata['help']}（默认：{f.default}）"
+        if isinstance(f.default, tuple):
+            parser.add_argument(f"--{f.name}", action="append", help=help)
+        else:
+            parser.add_argument(f"--{f.name}", type=type(f.default), default=f.default, help=help)
+    args = vars(parser.parse_args(argv))
+    args["prompt"] = tuple(args["prompt"] or Config.prompt)
+    config = Config(**args)
+    check_config(config)
+    return config
+
+
+def fail(message):
+    """给学习者一行清楚的错误信息，然后退出（不打印 traceback）。"""
+    sys.exit(f"错误：{message}")
+
+
+def check_config(config):
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if f.type is int and f.name != "seed" and value <= 0:
+            fail(f"--{f.name} 必须是正整数，现在是 {value}")
+    if not config.learning_rate > 0:
+        fail(f"--learning_rate 必须大于 0，现在是 {config.learning_rate}")
+    if config.n_embed % getattr(config, "n_head", 1) != 0:  # v4 之前只有一个头
+        fail(f"--n_embed ({config.n_embed}) 必须能被 --n_head ({config.n_head}) 整除")
+    if not 0 <= getattr(config, "dropout", 0) < 1:  # v10 之前没有 dropout
+        fail(f"--dropout 必须在 [0, 1) 之间，现在是 {config.dropout}")
+    if any(p == "" for p in config.prompt):
+        fail("--prompt 不能是空字符串")
+
+
+def pick_device(name):
+    """auto：有 CUDA 用 CUDA，有 Apple 的 MPS 用 MPS，否则用 CPU。"""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        if torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        fail("--device cuda，但这台机器上的 PyTorch 找不到 CUDA")
+    if name == "mps" and not torch.backends.mps.is_available():
+        fail("--device mps，但这台机器上的 PyTorch 找不到 MPS")
+    if name not in ("cuda", "mps", "cpu"):
+        fail(f"--device 只能是 auto、cuda、mps 或 cpu，现在是 {name}")
+    return name
+
+
+def read_text(path):
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        fail(f"读不到训练语料 {path}（{e.__class__.__name__}）。它应该在仓库的 data/ci.txt，或用 --data 指定")
+
+
+def main(argv=None):
+    config = parse_args(argv)
+    text = read_text(config.data)
+    tokenizer = CharTokenizer.from_text(text)
+    for p in config.prompt:
+        missing = "".join(sorted(set(p) - set(tokenizer.chars)))
+        if missing:
+            fail(f"提示词“{p}”里有词表中没有的字：{missing}")
+    data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
+    n = int(0.9 * len(data))  # 前 90% 训练，后 10% 验证
+    splits = {"train": data[:n], "val": data[n:]}
+    if config.block_size >= len(splits["val"]):
+        fail(f"--block_size ({config.block_size}) 必须小于验证集的长度 ({len(splits['val'])} 个字)")
+
+    torch.manual_seed(config.seed)
+    device = pick_device(config.device)
+    model = BabyGPT(config, len(tokenizer.chars)).to(device)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"语料 {len(text):,} 字，词表 {len(tokenizer.chars):,} 字；模型 {n_params / 1e6:.2f}M 参数；设备 {device}")
+    print(f"初始损失应约为 ln({len(tokenizer.chars)}) = {math.log(len(tokenizer.chars)):.4f}")
+
+    history, step = train(model, splits, config, device)
+    if history:
+        print(f"训练结束：共 {step} 步，最后一次评估的验证集损失 {history[-1][2]:.4f}")
+
+    model.eval()  # 生成时同样用评估模式
+    for p in config.prompt:
+        idx = torch.tensor([tokenizer.encode(p)], dtype=torch.long, device=device)  # (1, T)
+        out = model.generate(idx, config.max_new_tokens)[0].tolist()
+        print(f"\n--- {p} ---\n{tokenizer.decode(out)}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("\n已中断。")
