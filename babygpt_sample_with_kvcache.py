@@ -1,0 +1,372 @@
+"""用 v12 训练好的 BabyGPT 写词：带 KV 缓存的逐字生成。
+
+先训练并保存模型：python babygpt_v12_wandb.py（CPU 配方见 README），得到 model.pth；然后
+    python babygpt_sample_with_kvcache.py                      # 交互：输入开头，看模型一个字一个字往下写
+    python babygpt_sample_with_kvcache.py --prompt 春江        # 不交互，写完就退出
+    python babygpt_sample_with_kvcache.py --compare --prompt 春江 --temperature 0   # 有缓存 vs 没缓存
+
+为什么要 KV 缓存？v12 的 generate 每写一个字，都把最后 block_size 个字整个重新算一遍，
+而前面那些字的 key 和 value 上一步已经算过、也不会变（因果注意力里，前面的字看不到后面的字）。
+KV 缓存把每一层、每一个头算过的 key/value 存下来：
+- prefill：提示词一次前向算完，所有位置的 key/value 写进缓存；
+- 之后每一步只把 **一个** 新字送进模型，它的 query 去和缓存里所有的 key/value 做注意力。
+结果和不用缓存时完全一样（--compare 会验证），只是快得多。
+
+窗口满了怎么办：位置向量只有 block_size 个，位置不能超过 block_size。缓存写满 block_size 个字时，
+只保留最后 block_size // 2 个字，把它们重新 prefill 到位置 0..block_size//2-1，然后继续逐字生成。
+这样每生成 block_size // 2 个字才多做一次（批量的、很快的）prefill。
+不用缓存的写法（--no_cache）每一步都看最后整整 block_size 个字，所以序列超过 block_size 以后，
+两种写法看到的上下文不同，结果可以不同；在 block_size 以内两者逐字相同。
+
+和 v12 相比，模型代码只多了标着“# 新增”的几行：把 cache 和起始位置 pos 一层层传下去。
+"""
+
+import argparse
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+from torch.nn import functional as F
+
+
+@dataclass
+class ModelConfig:
+    """重建模型需要的超参数，全部从检查点里读出来。"""
+
+    block_size: int
+    n_embed: int
+    n_head: int
+    n_layer: int
+    dropout: float
+
+
+class HeadCache:  # 新增
+    """一个注意力头的 K/V 缓存：预先分配 block_size 个位置，新算出的 key/value 按位置写进去。"""
+
+    def __init__(self, batch_size, block_size, head_size, device):
+        self.k = torch.zeros(batch_size, block_size, head_size, device=device)  # (B, block_size, hs)
+        self.v = torch.zeros(batch_size, block_size, head_size, device=device)  # (B, block_size, hs)
+
+
+class Head(nn.Module):
+    """一个因果自注意力头：每个字只看它自己和它前面的字。"""
+
+    def __init__(self, config, head_size):
+        super().__init__()
+        self.key = nn.Linear(config.n_embed, head_size, bias=False)
+        self.query = nn.Linear(config.n_embed, head_size, bias=False)
+        self.value = nn.Linear(config.n_embed, head_size, bias=False)
+        # 下三角矩阵：第 t 行只有前 t+1 个位置是 1，用来挡住“未来”的字
+        self.register_buffer("tril", torch.tril(torch.ones(config.block_size, config.block_size)))
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x, cache=None, pos=0):
+        B, T, C = x.shape  # 这 T 个字的位置是 pos .. pos+T-1
+        k = self.key(x)  # (B, T, C) -> (B, T, hs)
+        q = self.query(x)  # (B, T, C) -> (B, T, hs)
+        v = self.value(x)  # (B, T, C) -> (B, T, hs)
+        if cache is not None:  # 新增：把新的 key/value 写进缓存，再取出从位置 0 到现在的全部
+            cache.k[:, pos : pos + T] = k
+            cache.v[:, pos : pos + T] = v
+            k = cache.k[:, : pos + T]  # (B, pos+T, hs)
+            v = cache.v[:, : pos + T]  # (B, pos+T, hs)
+        wei = q @ k.transpose(-2, -1) * k.shape[-1] ** -0.5  # (B, T, hs) @ (B, hs, pos+T) -> (B, T, pos+T)
+        # 第 i 个新字（位置 pos+i）能看到位置 0 .. pos+i，正好是 tril 的第 pos+i 行
+        wei = wei.masked_fill(self.tril[pos : pos + T, : pos + T] == 0, float("-inf"))
+        wei = F.softmax(wei, dim=-1)
+        wei = self.dropout(wei)
+        out = wei @ v  # (B, T, pos+T) @ (B, pos+T, hs) -> (B, T, hs)
+        return out
+
+
+class MultiHeadAttention(nn.Module):
+    """多个注意力头并行计算，各看各的关系，再把结果拼接起来。"""
+
+    def __init__(self, config):
+        super().__init__()
+        head_size = config.n_embed // config.n_head
+        self.heads = nn.ModuleList([Head(config, head_size) for _ in range(config.n_head)])
+        self.proj = nn.Linear(config.n_embed, config.n_embed)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x, cache=None, pos=0):
+        caches = cache if cache is not None else [None] * len(self.heads)  # 新增：每个头有自己的缓存
+        out = torch.cat([h(x, c, pos) for h, c in zip(self.heads, caches)], dim=-1)  # (B, T, C)
+        out = self.proj(out)  # (B, T, C)
+        out = self.dropout(out)
+        return out
+
+
+class FeedForward(nn.Module):
+    """前馈网络：每个位置各自经过同一个两层 MLP。它不看别的位置，所以不需要缓存。"""
+
+    def __init__(self, config):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(config.n_embed, 4 * config.n_embed),  # (B, T, C) -> (B, T, 4C)
+            nn.ReLU(),
+            nn.Linear(4 * config.n_embed, config.n_embed),  # (B, T, 4C) -> (B, T, C)
+            nn.Dropout(config.dropout),
+        )
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class Block(nn.Module):
+    """Transformer 的一层：先注意力，再前馈网络，各带残差连接和 pre-norm。"""
+
+    def __init__(self, config):
+        super().__init__()
+        self.sa = MultiHeadAttention(config)
+        self.ffwd = FeedForward(config)
+        self.ln1 = nn.LayerNorm(config.n_embed)
+        self.ln2 = nn.LayerNorm(config.n_embed)
+
+    def forward(self, x, cache=None, pos=0):
+        x = x + self.sa(self.ln1(x), cache, pos)  # (B, T, C)
+        x = x + self.ffwd(self.ln2(x))  # (B, T, C)
+        return x
+
+
+class BabyGPT(nn.Module):
+    """和 babygpt_v12_wandb.py 的 BabyGPT 参数完全相同，只是 forward 多了 cache 和 pos。"""
+
+    def __init__(self, config, vocab_size):
+        super().__init__()
+        self.config = config
+        self.token_embedding_table = nn.Embedding(vocab_size, config.n_embed)
+        self.position_embedding_table = nn.Embedding(config.block_size, config.n_embed)
+        self.blocks = nn.Sequential(*[Block(config) for _ in range(config.n_layer)])
+        self.ln_f = nn.LayerNorm(config.n_embed)
+        self.lm_head = nn.Linear(config.n_embed, vocab_size)
+
+    def new_cache(self, batch_size, device):  # 新增
+        """每一层、每一个头各一份空缓存：cache[层][头]。"""
+        head_size = self.config.n_embed // self.config.n_head
+        return [
+            [HeadCache(batch_size, self.config.block_size, head_size, device) for _ in range(self.config.n_head)]
+            for _ in range(self.config.n_layer)
+        ]
+
+    def forward(self, idx, cache=None, pos=0):
+        B, T = idx.shape
+        if pos + T > self.config.block_size:  # 位置向量只有 block_size 个
+            raise ValueError(f"位置 {pos}+{T} 超过了 block_size={self.config.block_size}")
+        tok_emb = self.token_embedding_table(idx)  # (B, T) -> (B, T, C)
+        pos_emb = self.position_embedding_table(torch.arange(pos, pos + T, device=idx.device))  # (T, C)
+        x = tok_emb + pos_emb  # (B, T, C)
+        layer_caches = cache if cache is not None else [None] * len(self.blocks)  # 新增
+        for block, layer_cache in zip(self.blocks, layer_caches):  # 新增：nn.Sequential 传不了 cache，逐层调用
+            x = block(x, layer_cache, pos)  # (B, T, C)
+        x = self.ln_f(x)  # (B, T, C)
+        logits = self.lm_head(x)  # (B, T, vocab_size)
+        return logits
+
+
+def pick_next(logits, temperature, top_k, generator):
+    """从最后一个位置的打分 (B, V) 选出下一个字 (B, 1)。temperature 为 0 时总是选分数最高的（贪心）。"""
+    if temperature == 0:
+        return logits.argmax(dim=-1, keepdim=True)
+    logits = logits / temperature  # 温度 < 1 让分布更尖（更保守），> 1 更平（更大胆）
+    if top_k > 0:
+        kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]  # 第 k 大的分数 (B, 1)
+        logits = logits.masked_fill(logits < kth, float("-inf"))  # 只在前 k 个字里抽
+    probs = F.softmax(logits, dim=-1)
+    return torch.multinomial(probs, num_samples=1, generator=generator)
+
+
+@torch.inference_mode()
+def generate_without_cache(model, idx, max_new_tokens, temperature=1.0, top_k=0, generator=None):
+    """v12 的写法：每一步把最后 block_size 个字整个重新算一遍。逐步产出 (新字 (B, 1), 这一步的 logits (B, V))。"""
+    block_size = model.config.block_size
+    for _ in range(max_new_tokens):
+        logits = model(idx[:, -block_size:])[:, -1, :]  # (B, V)
+        idx_next = pick_next(logits, temperature, top_k, generator)  # (B, 1)
+        idx = torch.cat((idx, idx_next), dim=1)
+        yield idx_next, logits
+
+
+@torch.inference_mode()
+def generate_with_cache(model, idx, max_new_tokens, temperature=1.0, top_k=0, generator=None):
+    """带 KV 缓存：prefill 一次，之后每一步只算一个新字。逐步产出 (新字 (B, 1), 这一步的 logits (B, V))。"""
+    block_size = model.config.block_size
+    keep = block_size // 2  # 窗口满了以后保留多少个字重新 prefill
+    cache = model.new_cache(idx.shape[0], idx.device)
+    context = idx[:, -block_size:]  # 提示词太长时只用最后 block_size 个字
+    logits = model(context, cache, pos=0)[:, -1, :]  # prefill：整段提示词一次算完 (B, V)
+    pos = context.shape[1]  # 缓存里已经有多少个位置
+    for i in range(max_new_tokens):
+        idx_next = pick_next(logits, temperature, top_k, generator)  # (B, 1)
+        idx = torch.cat((idx, idx_next), dim=1)
+        yield idx_next, logits
+        if i == max_new_tokens - 1:
+            break
+        if pos == block_size:  # 缓存满了：只留最后 keep 个字，从位置 0 重新 prefill
+            logits = model(idx[:, -keep:], cache, pos=0)[:, -1, :]
+            pos = keep
+        else:  # 只送进一个新字，它的 key/value 写到位置 pos
+            logits = model(idx_next, cache, pos)[:, -1, :]
+            pos += 1
+
+
+class CheckpointError(Exception):
+    """检查点缺失、损坏，或者不是 babygpt_v12_wandb.py 保存的。"""
+
+
+def load_checkpoint(path, device):
+    """读 v12 的检查点，返回 (model, chars, checkpoint)。出问题时抛出 CheckpointError，附一句说明。"""
+    if not Path(path).exists():
+        raise CheckpointError(f"找不到检查点 {path}。请先运行 python babygpt_v12_wandb.py 训练并保存模型（CPU 配方见 README）")
+    try:
+        # weights_only=True：只读张量和基本类型，不执行文件里可能藏着的任意代码
+        checkpoint = torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:  # 截断、损坏、不是 torch 文件、含有不允许的对象……
+        raise CheckpointError(f"检查点 {path} 读不出来（文件不完整、已损坏或不是 PyTorch 文件）：{e.__class__.__name__}") from None
+    if not isinstance(checkpoint, dict) or not {"config", "chars", "model"} <= checkpoint.keys():
+        raise CheckpointError(f"{path} 不是 babygpt_v12_wandb.py 保存的检查点（缺少 config / chars / model）")
+    try:
+        names = ("block_size", "n_embed", "n_head", "n_layer", "dropout")
+        config = ModelConfig(**{name: checkpoint["config"][name] for name in names})
+        chars = checkpoint["chars"]
+        if not isinstance(chars, str) or len(set(chars)) != len(chars) or config.n_embed % config.n_head:
+            raise ValueError("词表或超参数不合法")
+        model = BabyGPT(config, len(chars))
+        model.load_state_dict(checkpoint["model"], strict=True)  # 参数名和形状都必须和 v12 完全一致
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        first_line = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+        raise CheckpointError(f"检查点 {path} 的内容和 v12 的模型对不上：{first_line}") from None
+    model.to(device).eval()  # 生成时用评估模式（关掉 dropout）
+    return model, chars, checkpoint
+
+
+def pick_device(name):
+    """auto：有 CUDA 用 CUDA，有 Apple 的 MPS 用 MPS，否则用 CPU。"""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        if torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        sys.exit("错误：--device cuda，但这台机器上的 PyTorch 找不到 CUDA")
+    if name == "mps" and not torch.backends.mps.is_available():
+        sys.exit("错误：--device mps，但这台机器上的 PyTorch 找不到 MPS")
+    return name
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    def error(self, message):
+        sys.exit(f"参数错误：{message}（用 --help 查看所有参数）")
+
+
+def parse_args(argv=None):
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ckpt_path", default="model.pth", help="babygpt_v12_wandb.py 保存的检查点（默认：model.pth）")
+    parser.add_argument("--prompt", action="append", help="直接用这个开头生成，不进入交互；可以重复给出多个")
+    parser.add_argument("--max_new_tokens", type=int, default=200, help="每次生成多少个字（默认：200）")
+    parser.add_argument("--temperature", type=float, default=0.8, help="温度，0 表示贪心（默认：0.8）")
+    parser.add_argument("--top_k", type=int, default=0, help="只在分数最高的 k 个字里抽，0 表示不限（默认：0）")
+    parser.add_argument("--seed", type=int, default=1337, help="随机种子（默认：1337）")
+    parser.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"], help="默认 auto")
+    parser.add_argument("--no_cache", action="store_true", help="不用 KV 缓存，每一步重算整个上下文（v12 的写法）")
+    parser.add_argument("--compare", action="store_true", help="同一个开头、同一个种子，有缓存和没缓存各跑一次，比较速度和结果")
+    args = parser.parse_args(argv)
+    if args.max_new_tokens <= 0:
+        parser.error(f"--max_new_tokens 必须是正整数，现在是 {args.max_new_tokens}")
+    if not (args.temperature >= 0 and math.isfinite(args.temperature)):
+        parser.error(f"--temperature 不能是负数，现在是 {args.temperature}")
+    if args.top_k < 0:
+        parser.error(f"--top_k 不能是负数，现在是 {args.top_k}")
+    return args
+
+
+def prepare_prompt(text, chars, block_size):
+    """检查并整理一句开头：返回 (编号列表, 提示信息)；有词表外的字时返回 (None, 说明)。"""
+    if text == "":
+        return [chars.index("\n")] if "\n" in chars else [0], "（空的开头：从换行开始，模型会先写一个词牌名）"
+    missing = "".join(sorted(set(text) - set(chars)))
+    if missing:
+        return None, f"这些字不在词表里：{missing}。请换个说法再试。"
+    note = ""
+    if len(text) > block_size:
+        note = f"（开头有 {len(text)} 个字，超过 block_size={block_size}，只用最后 {block_size} 个字）"
+        text = text[-block_size:]
+    return [chars.index(c) for c in text], note
+
+
+def write(model, chars, ids, args, use_cache, device, stream=True):
+    """生成一段文字并（可选地）逐字打印。返回 (新生成的编号列表, tokens/s)。"""
+    generator = torch.Generator(device=device).manual_seed(args.seed)
+    idx = torch.tensor([ids], dtype=torch.long, device=device)  # (1, T)
+    generate = generate_with_cache if use_cache else generate_without_cache
+    new_ids = []
+    start = time.perf_counter()
+    for idx_next, _ in generate(model, idx, args.max_new_tokens, args.temperature, args.top_k, generator):
+        new_ids.append(idx_next.item())  # .item() 也会等 GPU 算完，计时才准
+        if stream:
+            print(chars[new_ids[-1]], end="", flush=True)
+    seconds = time.perf_counter() - start
+    if stream:
+        print()
+    return new_ids, len(new_ids) / seconds
+
+
+def respond(model, chars, text, args, device):
+    """处理一句开头：生成、打印、报告速度。开头不合法时打印原因并返回 False。"""
+    ids, note = prepare_prompt(text, chars, model.config.block_size)
+    if ids is None:
+        print(note)
+        return False
+    if note:
+        print(note)
+    print(text, end="", flush=True)
+    if args.compare:
+        print()
+        print("--- 不用缓存 ---")
+        plain, plain_speed = write(model, chars, ids, args, False, device)
+        print("--- 用 KV 缓存 ---")
+        cached, cached_speed = write(model, chars, ids, args, True, device)
+        print(f"不用缓存 {plain_speed:.1f} tokens/s，用缓存 {cached_speed:.1f} tokens/s")
+        identical = "yes" if plain == cached else "no"
+        print(f"speedup {cached_speed / plain_speed:.2f}x, identical: {identical}")
+    else:
+        _, speed = write(model, chars, ids, args, not args.no_cache, device)
+        print(f"[{speed:.1f} tokens/s，{'不用' if args.no_cache else '用'} KV 缓存]")
+    return True
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    device = pick_device(args.device)
+    try:
+        model, chars, checkpoint = load_checkpoint(args.ckpt_path, device)
+    except CheckpointError as e:
+        sys.exit(f"错误：{e}")
+    history = checkpoint.get("history") or []
+    val = f"，验证集损失 {history[-1][2]:.4f}" if history else ""
+    print(f"已载入 {args.ckpt_path}：训练了 {checkpoint.get('step', '?')} 步{val}；设备 {device}")
+
+    if args.prompt:  # 非交互：逐个处理 --prompt，然后退出
+        ok = [respond(model, chars, p, args, device) for p in args.prompt]
+        return 0 if all(ok) else 1
+    print("输入一句开头，回车后模型接着写；直接回车让模型从头写一首。Ctrl-D 或 Ctrl-C 退出。")
+    while True:
+        try:
+            text = input("请输入文字：")
+        except EOFError:  # Ctrl-D
+            print()
+            return 0
+        respond(model, chars, text.strip(), args, device)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # Ctrl-C：不打印 traceback，正常退出
+        print("\n再见。")
+        sys.exit(0)
