@@ -1,4 +1,18 @@
-"""BabyGPT v1
+"""BabyGPT v1：神经网络版的 bigram 模型（字向量 + lm_head）。
+
+这是十二课的第一课。模型只看当前这一个字，猜下一个字：每个字查表得到一个 n_embed 维的向量
+（token_embedding_table），再由一层线性层 lm_head 变成词表里每个字的打分（logits），
+用交叉熵作损失、AdamW 训练。之后每一课都只在这份代码上加一个想法，其余部分逐字不变。
+
+它和 simplebigrammodel_with_comments.py 做的是同一件事，只是“下一个字的概率表”是学出来的，
+而不是数出来的。入门脚本数出来的验证集 NLL 是 5.18，v1 的验证集损失应该接近它；
+v1 略高一点，因为 64 维的向量只能近似那张 6104×6104 的表，而且只训练了 1200 步。
+
+    python babygpt_v1.py            # 默认设置
+    python babygpt_v1.py --help     # 所有超参数都能在命令行上改
+
+默认设置下（2 核 CPU，约 39 秒）：验证集损失 5.34，训练损失 4.89。
+下一课：diff babygpt_v1.py babygpt_v2_position.py
 """
 
 import argparse
@@ -23,12 +37,12 @@ def option(default, help):
 @dataclass
 class Config:
     # 训练
-    max_iters: int = option(2000, "训练多少步")
-    eval_interval: int = option(250, "每隔多少步评估一次")
+    max_iters: int = option(1200, "训练多少步")
+    eval_interval: int = option(200, "每隔多少步评估一次")
     eval_iters: int = option(20, "评估时每个数据集取多少个批次求平均")
-    batch_size: int = option(32, "每个批次有多少段文字")
-    block_size: int = option(64, "上下文长度：模型最多往前看多少个字")
-    learning_rate: float = option(3e-3, "AdamW 的学习率")
+    batch_size: int = option(16, "每个批次有多少段文字")
+    block_size: int = option(32, "上下文长度：模型最多往前看多少个字")
+    learning_rate: float = option(1e-2, "AdamW 的学习率")
     # 模型
     n_embed: int = option(64, "每个字的向量有多少维")
     # 生成
@@ -142,7 +156,8 @@ def train(model, splits, config, device):
                 print(
                     f"step {step}/{config.max_iters}: train loss {losses['train']:.4f}, "
                     f"val loss {losses['val']:.4f}, {tokens_per_sec:,.0f} tokens/s, "
-                    f"用时 {elapsed:.0f}s, 预计还要 {eta}"
+                    f"用时 {elapsed:.0f}s, 预计还要 {eta}",
+                    flush=True,  # 输出重定向到文件时也能马上看到进度
                 )
             if step == config.max_iters:
                 break

@@ -1,4 +1,16 @@
-"""BabyGPT v12
+"""BabyGPT v12：用 wandb 记录实验，并保存检查点给采样器用。
+
+新增（模型和 v11 完全相同）：
+- wandb：每次评估把训练损失、验证集损失和 tokens/s 记录下来，超参数记在 config 里。
+  有 API key 时在线记录；没有时离线记录，并打印以后上传用的 wandb sync 命令；
+  WANDB_MODE=disabled 关掉它。wandb 出任何问题都只打印一行，训练照常进行。
+- 检查点（--ckpt_path，默认 model.pth）：超参数、词表、权重、训练了多少步、最后的验证集损失。
+  先写临时文件再改名，中途被打断也不会留下半个文件；训练时按 Ctrl-C 会停下并保存已经学到的参数。
+  babygpt_sample_with_kvcache.py 读它来写词，不需要再读语料。
+- 在 CPU 上开始之前先估计要多久，太久就给出 CPU 配方。
+    diff babygpt_v11_hyper_params.py babygpt_v12_wandb.py
+
+CPU 配方（README 里的主命令，2 核 CPU 约 10 分钟）：验证集损失 VAL12。
 """
 
 import argparse
@@ -234,7 +246,8 @@ def train(model, splits, config, device, run):
                 print(
                     f"step {step}/{config.max_iters}: train loss {losses['train']:.4f}, "
                     f"val loss {losses['val']:.4f}, {tokens_per_sec:,.0f} tokens/s, "
-                    f"用时 {elapsed:.0f}s, 预计还要 {eta}"
+                    f"用时 {elapsed:.0f}s, 预计还要 {eta}",
+                    flush=True,  # 输出重定向到文件时也能马上看到进度
                 )
                 if run is not None:
                     run.log({"train/loss": losses["train"], "val/loss": losses["val"], "tokens_per_sec": tokens_per_sec}, step=step)
@@ -320,7 +333,7 @@ def read_text(path):
 
 
 CPU_RECIPE = (
-    "--max_iters 2000 --eval_interval 250 --eval_iters 20 --batch_size 32 --block_size 64 "
+    "--max_iters 3800 --eval_interval 500 --eval_iters 20 --batch_size 16 --block_size 64 "
     "--learning_rate 2e-3 --n_embed 128 --n_head 4 --n_layer 4 --dropout 0"
 )
 
@@ -386,8 +399,9 @@ def save_checkpoint(path, model, config, tokenizer, history, step):
         "config": {**asdict(config), "prompt": list(config.prompt)},
         "chars": tokenizer.chars,
         "model": model.state_dict(),
-        "step": step,
-        "history": history,
+        "step": step,  # 训练了多少步
+        "val_loss": history[-1][2] if history else None,  # 最后一次评估的验证集损失
+        "history": history,  # [(步数, 训练损失, 验证损失)]
     }
     tmp = f"{path}.tmp"
     torch.save(checkpoint, tmp)

@@ -1,4 +1,15 @@
-"""BabyGPT v2
+"""BabyGPT v2：位置向量（position embedding）。
+
+新增：一张 block_size × n_embed 的位置向量表，第 t 个位置的向量加到第 t 个字的字向量上。
+看 diff：只有 position_embedding_table 这一行和 forward 里的两行。
+    diff babygpt_v1.py babygpt_v2_position.py
+
+这一步单独能带来什么、不能带来什么：字与字之间还不交流，模型仍然只根据“当前这个字”加上
+“它在这段文字里的第几个位置”来猜下一个字。训练时每段文字都是从语料里随机的地方截下来的，
+“第几个位置”几乎不包含关于下一个字的信息，所以损失和 v1 差不多，这是预料之中的。
+位置向量要等到 v3 的注意力里才真正有用：有了它，注意力才能分辨“前一个字”和“十个字以前的字”。
+
+默认设置下（2 核 CPU，约 36 秒）：验证集损失 5.34（v1 是 5.34）。
 """
 
 import argparse
@@ -23,12 +34,12 @@ def option(default, help):
 @dataclass
 class Config:
     # 训练
-    max_iters: int = option(2000, "训练多少步")
-    eval_interval: int = option(250, "每隔多少步评估一次")
+    max_iters: int = option(1200, "训练多少步")
+    eval_interval: int = option(200, "每隔多少步评估一次")
     eval_iters: int = option(20, "评估时每个数据集取多少个批次求平均")
-    batch_size: int = option(32, "每个批次有多少段文字")
-    block_size: int = option(64, "上下文长度：模型最多往前看多少个字")
-    learning_rate: float = option(3e-3, "AdamW 的学习率")
+    batch_size: int = option(16, "每个批次有多少段文字")
+    block_size: int = option(32, "上下文长度：模型最多往前看多少个字")
+    learning_rate: float = option(1e-2, "AdamW 的学习率")
     # 模型
     n_embed: int = option(64, "每个字的向量有多少维")
     # 生成
@@ -144,7 +155,8 @@ def train(model, splits, config, device):
                 print(
                     f"step {step}/{config.max_iters}: train loss {losses['train']:.4f}, "
                     f"val loss {losses['val']:.4f}, {tokens_per_sec:,.0f} tokens/s, "
-                    f"用时 {elapsed:.0f}s, 预计还要 {eta}"
+                    f"用时 {elapsed:.0f}s, 预计还要 {eta}",
+                    flush=True,  # 输出重定向到文件时也能马上看到进度
                 )
             if step == config.max_iters:
                 break

@@ -1,4 +1,11 @@
-"""BabyGPT v4
+"""BabyGPT v4：多头注意力（multi-head attention）。
+
+新增：n_head 个头并行，每个头的大小是 n_embed // n_head，各自决定看哪里，结果拼接起来。
+一个头可以专门盯着当前这个字，另一个头去看前一个字、再一个头看更前面，互不干扰。
+    diff babygpt_v3_self_attention.py babygpt_v4_multihead_attention.py
+
+默认设置下（2 核 CPU，约 47 秒）：验证集损失 5.54，比单头的 v3（5.65）好 0.11，
+但仍比 v1（5.34）差：原因见 v3 的说明（还没有残差连接，1200 步不够注意力学会保留当前字）。
 """
 
 import argparse
@@ -23,12 +30,12 @@ def option(default, help):
 @dataclass
 class Config:
     # 训练
-    max_iters: int = option(2000, "训练多少步")
-    eval_interval: int = option(250, "每隔多少步评估一次")
+    max_iters: int = option(1200, "训练多少步")
+    eval_interval: int = option(200, "每隔多少步评估一次")
     eval_iters: int = option(20, "评估时每个数据集取多少个批次求平均")
-    batch_size: int = option(32, "每个批次有多少段文字")
-    block_size: int = option(64, "上下文长度：模型最多往前看多少个字")
-    learning_rate: float = option(3e-3, "AdamW 的学习率")
+    batch_size: int = option(16, "每个批次有多少段文字")
+    block_size: int = option(32, "上下文长度：模型最多往前看多少个字")
+    learning_rate: float = option(1e-2, "AdamW 的学习率")
     # 模型
     n_embed: int = option(64, "每个字的向量有多少维")
     n_head: int = option(4, "注意力头的个数，要能整除 n_embed")
@@ -184,7 +191,8 @@ def train(model, splits, config, device):
                 print(
                     f"step {step}/{config.max_iters}: train loss {losses['train']:.4f}, "
                     f"val loss {losses['val']:.4f}, {tokens_per_sec:,.0f} tokens/s, "
-                    f"用时 {elapsed:.0f}s, 预计还要 {eta}"
+                    f"用时 {elapsed:.0f}s, 预计还要 {eta}",
+                    flush=True,  # 输出重定向到文件时也能马上看到进度
                 )
             if step == config.max_iters:
                 break

@@ -1,4 +1,12 @@
-"""BabyGPT v5
+"""BabyGPT v5：前馈网络（feed-forward，MLP）。
+
+新增：FeedForward 类，n_embed → 4·n_embed → n_embed 的两层 MLP，中间用 ReLU。
+注意力负责“字与字交流”，前馈网络负责“每个字各自消化听到的内容”，它对每个位置单独计算。
+    diff babygpt_v4_multihead_attention.py babygpt_v5_feedforward.py
+
+默认设置下（2 核 CPU，约 46 秒）：验证集损失 5.66，比 v4（5.54）差 0.12。
+又多了一层要穿过的变换，而且仍然没有残差连接：当前字的信息要经过注意力和 MLP 两道关才到 lm_head，
+在 1200 步里更难学。参数多了不等于马上更好，结构要配合（v7 的残差就是这个配合）。
 """
 
 import argparse
@@ -23,12 +31,12 @@ def option(default, help):
 @dataclass
 class Config:
     # 训练
-    max_iters: int = option(2000, "训练多少步")
-    eval_interval: int = option(250, "每隔多少步评估一次")
+    max_iters: int = option(1200, "训练多少步")
+    eval_interval: int = option(200, "每隔多少步评估一次")
     eval_iters: int = option(20, "评估时每个数据集取多少个批次求平均")
-    batch_size: int = option(32, "每个批次有多少段文字")
-    block_size: int = option(64, "上下文长度：模型最多往前看多少个字")
-    learning_rate: float = option(3e-3, "AdamW 的学习率")
+    batch_size: int = option(16, "每个批次有多少段文字")
+    block_size: int = option(32, "上下文长度：模型最多往前看多少个字")
+    learning_rate: float = option(1e-2, "AdamW 的学习率")
     # 模型
     n_embed: int = option(64, "每个字的向量有多少维")
     n_head: int = option(4, "注意力头的个数，要能整除 n_embed")
@@ -201,7 +209,8 @@ def train(model, splits, config, device):
                 print(
                     f"step {step}/{config.max_iters}: train loss {losses['train']:.4f}, "
                     f"val loss {losses['val']:.4f}, {tokens_per_sec:,.0f} tokens/s, "
-                    f"用时 {elapsed:.0f}s, 预计还要 {eta}"
+                    f"用时 {elapsed:.0f}s, 预计还要 {eta}",
+                    flush=True,  # 输出重定向到文件时也能马上看到进度
                 )
             if step == config.max_iters:
                 break

@@ -1,4 +1,11 @@
-"""BabyGPT v7
+"""BabyGPT v7：残差连接（residual connection）。
+
+新增：Block 里的 x = self.sa(x) 变成 x = x + self.sa(x)，前馈网络也一样。每一层只需要学
+“在原来的基础上改多少”；当前字的信息沿着“+”直接传到 lm_head，梯度也沿着它直接流回前面的层。
+    diff babygpt_v6_block.py babygpt_v7_residual_connection.py
+
+默认设置下（2 核 CPU，约 67 秒）：验证集损失 5.29：不但收回了 v6 丢掉的（6.37），
+也第一次好于只看一个字的 v1（5.34）——注意力终于在帮忙，而不是在添乱。
 """
 
 import argparse
@@ -23,16 +30,16 @@ def option(default, help):
 @dataclass
 class Config:
     # 训练
-    max_iters: int = option(2000, "训练多少步")
-    eval_interval: int = option(250, "每隔多少步评估一次")
+    max_iters: int = option(1200, "训练多少步")
+    eval_interval: int = option(200, "每隔多少步评估一次")
     eval_iters: int = option(20, "评估时每个数据集取多少个批次求平均")
-    batch_size: int = option(32, "每个批次有多少段文字")
-    block_size: int = option(64, "上下文长度：模型最多往前看多少个字")
-    learning_rate: float = option(3e-3, "AdamW 的学习率")
+    batch_size: int = option(16, "每个批次有多少段文字")
+    block_size: int = option(32, "上下文长度：模型最多往前看多少个字")
+    learning_rate: float = option(1e-2, "AdamW 的学习率")
     # 模型
     n_embed: int = option(64, "每个字的向量有多少维")
     n_head: int = option(4, "注意力头的个数，要能整除 n_embed")
-    n_layer: int = option(4, "叠多少个 Block")
+    n_layer: int = option(2, "叠多少个 Block")
     # 生成
     max_new_tokens: int = option(100, "每个提示词后面生成多少个字")
     prompt: tuple = option(("春江", "往事"), "生成时的开头，可以重复给出多个")
@@ -215,7 +222,8 @@ def train(model, splits, config, device):
                 print(
                     f"step {step}/{config.max_iters}: train loss {losses['train']:.4f}, "
                     f"val loss {losses['val']:.4f}, {tokens_per_sec:,.0f} tokens/s, "
-                    f"用时 {elapsed:.0f}s, 预计还要 {eta}"
+                    f"用时 {elapsed:.0f}s, 预计还要 {eta}",
+                    flush=True,  # 输出重定向到文件时也能马上看到进度
                 )
             if step == config.max_iters:
                 break

@@ -8,6 +8,8 @@
 """
 
 import argparse
+import ast
+import difflib
 import json
 import os
 import re
@@ -34,10 +36,16 @@ LESSONS = [
 STEP_LINE = re.compile(r"step (\d+)/(\d+): train loss ([\d.]+), val loss ([\d.]+), ([\d,]+) tokens/s")
 
 
+def code_lines(file):
+    """去掉模块开头的文档字符串之后的代码行（文档字符串每课都不同，不算在概念的 diff 里）。"""
+    source = (ROOT / file).read_text(encoding="utf-8")
+    return source.splitlines()[ast.parse(source).body[0].end_lineno :]
+
+
 def diff_size(a, b):
-    """两个文件之间改动了多少行（diff 输出里以 < 或 > 开头的行数）。"""
-    out = subprocess.run(["diff", str(ROOT / a), str(ROOT / b)], capture_output=True, text=True).stdout
-    return sum(1 for line in out.splitlines() if line[:1] in "<>")
+    """两课的代码之间改动了多少行（加的行 + 删的行，不含文档字符串）。"""
+    diff = difflib.unified_diff(code_lines(a), code_lines(b), lineterm="", n=0)
+    return sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
 
 
 def run_lesson(file, extra):
@@ -62,7 +70,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     rows = []
-    print("| 课 | 新增的概念 | 与上一课的 diff 行数 | 验证集损失 | 训练损失 | 用时 | 训练 tokens/s |")
+    print("| 课 | 新增的概念 | 与上一课的代码 diff 行数 | 验证集损失 | 训练损失 | 用时 | 训练 tokens/s |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for n, file, idea in LESSONS:
         if n not in args.lessons:

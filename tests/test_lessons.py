@@ -1,0 +1,286 @@
+"""十二课的行为测试：每一课都在进程内、用很小的配置测。"""
+
+import ast
+import difflib
+import math
+import re
+from dataclasses import fields, replace
+
+import pytest
+import torch
+
+from conftest import LESSONS, ROOT, lesson_number, load
+
+VOCAB = 97
+
+
+def tiny_config(mod, **overrides):
+    """每一课都有的字段用同样的小值；后面几课才有的字段（n_head、n_layer、dropout）按需加上。"""
+    names = {f.name for f in fields(mod.Config)}
+    small = dict(batch_size=4, block_size=8, n_embed=16, n_head=4, n_layer=2, dropout=0.0)
+    small.update(overrides)
+    return replace(mod.Config(), **{k: v for k, v in small.items() if k in names})
+
+
+def model_for(name, **overrides):
+    mod = load(name)
+    torch.manual_seed(0)
+    return mod, mod.BabyGPT(tiny_config(mod, **overrides), VOCAB)
+
+
+def randomized(model):
+    """把所有参数换成较大的随机数。初始化时的权重很小，没有残差的 v6 里信号几乎传不过去，
+    改动输入也看不出输出的变化；换成大一些的随机数后，“看不看得到某个字”才能从输出上分辨出来。"""
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0.0, 0.5)
+    return model
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_forward_shapes(name):
+    mod, model = model_for(name)
+    idx = torch.randint(VOCAB, (3, 8))
+    logits, loss = model(idx)
+    assert logits.shape == (3, 8, VOCAB) and loss is None
+    logits, loss = model(idx[:, :5], torch.randint(VOCAB, (3, 5)))  # 比 block_size 短的序列也可以
+    assert logits.shape == (3, 5, VOCAB) and loss.shape == ()
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_initial_loss_is_close_to_ln_vocab(name):
+    mod, model = model_for(name, n_embed=32, block_size=16)
+    model.eval()
+    idx = torch.randint(VOCAB, (8, 16))
+    _, loss = model(idx, torch.randint(VOCAB, (8, 16)))
+    assert abs(loss.item() - math.log(VOCAB)) < 0.05
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_a_few_steps_on_one_batch_drive_the_loss_down(name, corpus_text):
+    mod = load(name)
+    tokenizer = mod.CharTokenizer.from_text(corpus_text[:5000])
+    data = torch.tensor(tokenizer.encode(corpus_text[:5000]))
+    config = tiny_config(mod, n_embed=32, block_size=16)
+    torch.manual_seed(0)
+    model = mod.BabyGPT(config, len(tokenizer.chars))
+    x, y = mod.get_batch(data, 8, 16, "cpu", torch.Generator().manual_seed(0))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(60):
+        _, loss = model(x, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] - 2.0, losses[::10]
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_generate_returns_the_requested_length_even_past_block_size(name):
+    mod, model = model_for(name)
+    model.eval()
+    out = model.generate(torch.zeros((2, 3), dtype=torch.long), 20)  # 3 + 20 > block_size = 8
+    assert out.shape == (2, 23)
+    assert out.dtype == torch.long and 0 <= out.min() and out.max() < VOCAB
+    assert torch.equal(out[:, :3], torch.zeros((2, 3), dtype=torch.long))
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_causality_later_tokens_never_change_earlier_logits(name):
+    mod, model = model_for(name)
+    randomized(model).eval()
+    idx = torch.randint(VOCAB, (2, 8))
+    logits, _ = model(idx)
+    for t in range(8):
+        changed = idx.clone()
+        changed[:, t] = (changed[:, t] + 1) % VOCAB
+        new_logits, _ = model(changed)
+        torch.testing.assert_close(new_logits[:, :t], logits[:, :t], rtol=0, atol=1e-6)
+        assert not torch.allclose(new_logits[:, t], logits[:, t])  # 位置 t 自己当然要变
+
+
+@pytest.mark.parametrize("name", [n for n in LESSONS if lesson_number(n) >= 3])
+def test_attention_reads_earlier_tokens(name):
+    """从 v3 起，改前面的字会改变后面位置的打分（v1、v2 只看当前这一个字）。"""
+    mod, model = model_for(name)
+    randomized(model).eval()
+    idx = torch.randint(VOCAB, (1, 8))
+    changed = idx.clone()
+    changed[0, 0] = (changed[0, 0] + 1) % VOCAB
+    assert not torch.allclose(model(changed)[0][:, -1], model(idx)[0][:, -1])
+
+
+@pytest.mark.parametrize("name", [n for n in LESSONS if lesson_number(n) >= 10])
+def test_dropout_is_random_in_training_and_off_in_eval(name):
+    mod, model = model_for(name, dropout=0.5)
+    idx = torch.randint(VOCAB, (2, 8))
+    model.train()
+    assert not torch.equal(model(idx)[0], model(idx)[0])
+    model.eval()
+    assert torch.equal(model(idx)[0], model(idx)[0])
+
+
+def run_main(mod, argv, capsys):
+    mod.main(argv)
+    return capsys.readouterr().out
+
+
+def tiny_args(mod):
+    """命令行版的 tiny_config：这一课有哪些参数就给哪些。"""
+    args = ["--max_iters", "6", "--eval_interval", "4", "--eval_iters", "2", "--batch_size", "4",
+            "--block_size", "8", "--n_embed", "16", "--max_new_tokens", "12"]
+    names = {f.name for f in fields(mod.Config)}
+    for name, value in [("n_head", "2"), ("n_layer", "1"), ("dropout", "0.1")]:
+        if name in names:
+            args += [f"--{name}", value]
+    return args
+
+
+@pytest.mark.parametrize("name", [n for n in LESSONS if lesson_number(n) <= 11])
+def test_main_trains_reports_and_writes(name, small_corpus, capsys):
+    mod = load(name)
+    out = run_main(mod, ["--data", str(small_corpus), *tiny_args(mod)], capsys)
+    steps = re.findall(r"^step (\d+)/6: train loss (\d+\.\d{4}), val loss (\d+\.\d{4}), [\d,]+ tokens/s, .*$", out, re.M)
+    assert [s[0] for s in steps] == ["0", "4", "6"]  # 每 eval_interval 步评估一次，最后一步一定评估
+    assert "--- 春江 ---\n春江" in out and "--- 往事 ---\n往事" in out
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_help_lists_every_hyperparameter(name, capsys):
+    mod = load(name)
+    with pytest.raises(SystemExit) as e:
+        mod.main(["--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    for f in fields(mod.Config):
+        assert f"--{f.name}" in out
+
+
+def bad_values(name):
+    n = lesson_number(name)
+    cases = [
+        (["--batch_size", "0"], "--batch_size 必须是正整数"),
+        (["--n_embed", "-8"], "--n_embed 必须是正整数"),
+        (["--learning_rate", "-1"], "--learning_rate 必须大于 0"),
+        (["--max_iters", "ten"], "参数错误"),
+        (["--no_such_option", "1"], "参数错误"),
+        (["--block_size", "100000"], "必须小于验证集的长度"),
+        (["--device", "tpu"], "--device 只能是"),
+        (["--prompt", "春江ⓧ"], "词表中没有的字：ⓧ"),
+        (["--data", "/nonexistent/ci.txt"], "读不到训练语料 /nonexistent/ci.txt"),
+    ]
+    if n >= 4:
+        cases.append((["--n_embed", "30", "--n_head", "4"], "必须能被 --n_head (4) 整除"))
+    if n >= 10:
+        cases.append((["--dropout", "1.5"], "--dropout 必须在 [0, 1) 之间"))
+    return [(name, argv, message) for argv, message in cases]
+
+
+@pytest.mark.parametrize("name, argv, message", [c for n in LESSONS for c in bad_values(n)])
+def test_bad_values_get_one_clear_line(name, argv, message, small_corpus):
+    mod = load(name)
+    if "--data" not in argv:
+        argv = ["--data", str(small_corpus), *argv]
+    with pytest.raises(SystemExit) as e:
+        mod.main(argv)
+    text = str(e.value.code)
+    assert message in text and "\n" not in text.strip(), text
+
+
+# --- 各课之间的关系：不变的部分逐字相同，相邻两课只差一个概念 ---
+
+def top_level_sources(name):
+    """{顶层函数/类的名字: 源代码}，外加 Config 的每个字段一行。"""
+    source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    parts = {node.name: ast.get_source_segment(source, node) for node in tree.body if hasattr(node, "name")}
+    return parts
+
+
+SHARED = ["option", "CharTokenizer", "get_batch", "estimate_loss", "ArgumentParser", "parse_args", "fail",
+          "check_config", "pick_device", "read_text"]
+
+
+@pytest.mark.parametrize("part", SHARED)
+def test_shared_scaffolding_is_identical_in_every_lesson(part):
+    sources = {name: top_level_sources(name).get(part) for name in LESSONS}
+    assert sources["babygpt_v1"] is not None
+    for name, source in sources.items():
+        assert source == sources["babygpt_v1"], f"{part} 在 {name} 里和 v1 不一样"
+
+
+@pytest.mark.parametrize("part", ["train", "main"])
+def test_training_loop_and_main_are_identical_up_to_v11(part):
+    sources = {name: top_level_sources(name)[part] for name in LESSONS[:11]}
+    assert len(set(sources.values())) == 1
+
+
+def code_lines(name):
+    """去掉模块开头的文档字符串之后的代码行。"""
+    source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
+    docstring_end = ast.parse(source).body[0].end_lineno
+    return source.splitlines()[docstring_end:]
+
+
+def changed_lines(a, b):
+    return sum(1 for line in difflib.unified_diff(code_lines(a), code_lines(b), lineterm="", n=0)
+               if line[:1] in "+-" and not line.startswith(("+++", "---")))
+
+
+# 相邻两课的代码（不含文档字符串）最多改动多少行：每一步的预算都按这一步的概念来定
+DIFF_BUDGET = {
+    "babygpt_v2_position": 4,  # 一张位置向量表，加到字向量上
+    "babygpt_v3_self_attention": 30,  # Head 类，用上它
+    "babygpt_v4_multihead_attention": 18,  # n_head，MultiHeadAttention 类
+    "babygpt_v5_feedforward": 20,  # FeedForward 类，用上它
+    "babygpt_v6_block": 22,  # n_layer，Block 类，把 sa/ffwd 换成 blocks
+    "babygpt_v7_residual_connection": 6,  # 两个“x +”
+    "babygpt_v8_projection": 4,  # proj 一层
+    "babygpt_v9_layer_norm": 12,  # ln1、ln2、ln_f
+    "babygpt_v10_dropout": 8,  # dropout 字段和三处 Dropout
+    "babygpt_v11_hyper_params": 24,  # 只改默认值
+    "babygpt_v12_wandb": 110,  # wandb、检查点、CPU 提示
+}
+
+
+@pytest.mark.parametrize("name", LESSONS[1:])
+def test_adjacent_lessons_differ_by_one_concept(name):
+    previous = LESSONS[LESSONS.index(name) - 1]
+    assert changed_lines(previous, name) <= DIFF_BUDGET[name]
+
+
+def test_v11_changes_only_default_values():
+    removed = [line for line in difflib.ndiff(code_lines("babygpt_v10_dropout"), code_lines("babygpt_v11_hyper_params"))
+               if line.startswith("- ")]
+    assert removed and all(re.match(r"- {5}\w+: \w+ = option\(", line) for line in removed)
+
+
+def test_v1_to_v10_share_the_lesson_defaults():
+    defaults = {}
+    for name in LESSONS[:10]:
+        for f in fields(load(name).Config):
+            defaults.setdefault(f.name, set()).add(repr(f.default))
+    assert all(len(values) == 1 for values in defaults.values()), defaults
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_docstring_says_what_the_step_adds_and_its_val_loss(name):
+    doc = load(name).__doc__
+    assert len(doc.splitlines()) >= 5
+    assert re.search(r"验证集损失[^\n]*\d\.\d\d", doc), "文档字符串里应写明这一课在默认设置下的验证集损失"
+    if name != "babygpt_v1":
+        previous = LESSONS[LESSONS.index(name) - 1]
+        assert f"diff {previous}.py {name}.py" in doc or f"{previous}.py {name}.py" in doc
+
+
+def test_importing_the_scripts_has_no_side_effects(tmp_path):
+    import subprocess
+    import sys
+
+    names = [*LESSONS, "babygpt_sample_with_kvcache", "simplebigrammodel_with_comments"]
+    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); " + "; ".join(f"import {n}" for n in names)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "" and list(tmp_path.iterdir()) == []

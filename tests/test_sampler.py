@@ -1,0 +1,220 @@
+"""babygpt_sample_with_kvcache.py：缓存与不缓存逐字相同、超过 block_size 也对、各种错误输入的处理。"""
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+import babygpt_sample_with_kvcache as sampler
+import babygpt_v12_wandb as v12
+from conftest import ROOT
+
+BLOCK = 16
+CHARS = "".join(sorted(set("\n 春江潮水连海平，明月共生。往事知多少小楼昨夜又东风故国不堪回首中")))
+
+
+def tiny_v12(seed=0, n_layer=2):
+    """一个小的 v12 模型，参数换成较大的随机数，让输出的分布有起伏（贪心解码才有意义）。"""
+    torch.manual_seed(seed)
+    config = v12.Config(block_size=BLOCK, n_embed=24, n_head=3, n_layer=n_layer, dropout=0.1)
+    model = v12.BabyGPT(config, len(CHARS))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0.0, 0.3)
+    return model, config
+
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory):
+    model, config = tiny_v12()
+    path = tmp_path_factory.mktemp("ckpt") / "model.pth"
+    v12.save_checkpoint(str(path), model, config, v12.CharTokenizer(CHARS), [(0, 3.0, 3.1)], 0)
+    return path
+
+
+@pytest.fixture(scope="module")
+def model(ckpt):
+    return sampler.load_checkpoint(str(ckpt), "cpu")[0]
+
+
+def ids(text):
+    return torch.tensor([[CHARS.index(c) for c in text]])
+
+
+def run(generate, model, prompt, n, **kwargs):
+    steps = list(generate(model, prompt, n, **kwargs))
+    tokens = torch.cat([t for t, _ in steps], dim=1)
+    logits = torch.stack([l for _, l in steps], dim=1)  # (B, n, V)
+    return tokens, logits
+
+
+def test_loaded_model_is_the_v12_model(ckpt, model):
+    reference, _ = tiny_v12()
+    reference.eval()
+    x = ids("春江潮水连海平")
+    torch.testing.assert_close(model(x), reference(x)[0], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("prompt", ["春", "春江潮水连海平，", "往事知多少"])
+def test_greedy_with_and_without_cache_agree_while_in_block(model, prompt):
+    n = BLOCK - len(prompt) + 1  # 最后一个新字看到的上下文正好是 block_size 个字
+    plain, plain_logits = run(sampler.generate_without_cache, model, ids(prompt), n, temperature=0)
+    cached, cached_logits = run(sampler.generate_with_cache, model, ids(prompt), n, temperature=0)
+    assert torch.equal(plain, cached)
+    torch.testing.assert_close(cached_logits, plain_logits, rtol=1e-5, atol=1e-5)
+
+
+def test_sampling_with_and_without_cache_agree_under_one_seed(model):
+    prompt = ids("春江")
+    draws = []
+    for generate in (sampler.generate_without_cache, sampler.generate_with_cache):
+        generator = torch.Generator().manual_seed(3)
+        draws.append(run(generate, model, prompt, BLOCK - 2, temperature=1.0, top_k=5, generator=generator)[0])
+    assert torch.equal(*draws)
+
+
+def test_batched_prompts_are_independent(model):
+    prompts = torch.cat([ids("春江"), ids("往事")])
+    both, _ = run(sampler.generate_with_cache, model, prompts, 10, temperature=0)
+    for row, text in enumerate(["春江", "往事"]):
+        alone, _ = run(sampler.generate_with_cache, model, ids(text), 10, temperature=0)
+        assert torch.equal(both[row], alone[0])
+
+
+def test_generation_far_past_block_size_follows_the_window_policy(model):
+    """每一步的 logits 都等于：对“缓存里那一段文字”做一次完整前向。窗口满了以后保留最后 block_size//2 个字。"""
+    prompt = ids("春江")
+    n = 4 * BLOCK
+    tokens, logits = run(sampler.generate_with_cache, model, prompt, n, temperature=0)
+    assert tokens.shape == (1, n) and tokens.max() < len(CHARS)
+    text = torch.cat([prompt, tokens], dim=1)
+    length = prompt.shape[1]  # 缓存里有几个位置
+    refills = 0
+    for i in range(n):
+        context = text[:, : prompt.shape[1] + i][:, -length:]
+        torch.testing.assert_close(logits[:, i], model(context)[:, -1], rtol=1e-5, atol=1e-5)
+        if length == BLOCK:
+            length, refills = BLOCK // 2, refills + 1
+        else:
+            length += 1
+    assert refills >= 3
+
+
+def test_positions_never_exceed_block_size(model):
+    with pytest.raises(ValueError, match="block_size"):
+        model(ids("春" * (BLOCK + 1)))
+    list(sampler.generate_with_cache(model, ids("春" * 40), 3 * BLOCK, temperature=0))  # 不报错即位置都在范围内
+
+
+def test_prompt_longer_than_block_size_is_cropped(model):
+    text = "春江潮水连海平，" * 3
+    prompt_ids, note = sampler.prepare_prompt(text, CHARS, BLOCK)
+    assert prompt_ids == [CHARS.index(c) for c in text[-BLOCK:]] and f"只用最后 {BLOCK} 个字" in note
+    # 第一个新字两种写法看到的都是这 BLOCK 个字，必须相同；之后缓存按窗口策略滑动（上面的测试）
+    plain, _ = run(sampler.generate_without_cache, model, torch.tensor([prompt_ids]), 1, temperature=0)
+    cached, _ = run(sampler.generate_with_cache, model, torch.tensor([prompt_ids]), 1, temperature=0)
+    assert torch.equal(plain, cached)
+    tokens, _ = run(sampler.generate_with_cache, model, ids(text), 2 * BLOCK, temperature=0)  # 没裁剪的长提示词也行
+    assert tokens.shape == (1, 2 * BLOCK)
+
+
+def test_prompt_checks():
+    assert sampler.prepare_prompt("春ⓧ江ⓨ", CHARS, BLOCK) == (None, "这些字不在词表里：ⓧⓨ。请换个说法再试。")
+    empty_ids, note = sampler.prepare_prompt("", CHARS, BLOCK)
+    assert empty_ids == [CHARS.index("\n")] and "换行" in note
+
+
+def test_foreign_and_broken_checkpoints(tmp_path, ckpt):
+    cases = {
+        "missing.pth": (None, "请先运行 python babygpt_v12_wandb.py"),
+        "text.pth": (b"not a checkpoint", "读不出来"),
+        "dict.pth": ({"weights": torch.zeros(3)}, "不是 babygpt_v12_wandb.py 保存的检查点"),
+    }
+    saved = torch.load(ckpt, weights_only=True)
+    renamed = dict(saved, model={k.replace("blocks", "layers"): v for k, v in saved["model"].items()})
+    cases["renamed.pth"] = (renamed, "和 v12 的模型对不上")
+    cases["vocab.pth"] = (dict(saved, chars=saved["chars"][:-1]), "和 v12 的模型对不上")
+    for name, (content, message) in cases.items():
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        elif content is not None:
+            torch.save(content, path)
+        with pytest.raises(sampler.CheckpointError, match=message):
+            sampler.load_checkpoint(str(path), "cpu")
+
+
+# --- 通过真正的命令行 ---
+
+def cli(*args, stdin="", ckpt=None):
+    argv = [sys.executable, str(ROOT / "babygpt_sample_with_kvcache.py"), *args]
+    if ckpt is not None:
+        argv += ["--ckpt_path", str(ckpt)]
+    return subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+
+def test_interactive_session_handles_every_kind_of_input(ckpt):
+    proc = cli("--max_new_tokens", "5", "--temperature", "0", stdin="春江\n春ⓧ\n\n" + "往" * 40 + "\n", ckpt=ckpt)
+    assert proc.returncode == 0 and proc.stderr == ""
+    out = proc.stdout
+    assert out.count("请输入文字：") == 5  # 四次输入，最后一次遇到 Ctrl-D（输入结束）
+    assert "这些字不在词表里：ⓧ" in out
+    assert "空的开头：从换行开始" in out
+    assert f"只用最后 {BLOCK} 个字" in out
+    assert out.count("tokens/s") == 3
+
+
+def test_prompt_option_runs_without_interaction(ckpt):
+    proc = cli("--prompt", "春江", "--prompt", "往事", "--max_new_tokens", "8", ckpt=ckpt)
+    assert proc.returncode == 0 and "请输入文字" not in proc.stdout
+    assert proc.stdout.count("tokens/s") == 2
+
+
+def test_compare_reports_speedup_and_identity(ckpt):
+    proc = cli("--compare", "--prompt", "春江", "--temperature", "0", "--max_new_tokens", "10", ckpt=ckpt)
+    assert proc.returncode == 0
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("speedup ") and last.endswith("x, identical: yes")
+
+
+@pytest.mark.parametrize("content, message", [(None, "请先运行 python babygpt_v12_wandb.py"), (b"\x80\x02junk", "读不出来")])
+def test_bad_checkpoint_on_the_command_line(tmp_path, content, message):
+    path = tmp_path / "model.pth"
+    if content is not None:
+        path.write_bytes(content)
+    proc = cli("--prompt", "春江", ckpt=path)
+    assert proc.returncode != 0 and message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_bad_option_values(ckpt):
+    for args in (["--temperature", "-1"], ["--max_new_tokens", "0"], ["--top_k", "abc"]):
+        proc = cli(*args, ckpt=ckpt)
+        assert proc.returncode != 0 and "参数错误" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def read_until(stream, text, timeout=60):
+    buffer, deadline = b"", time.monotonic() + timeout
+    while text.encode() not in buffer and time.monotonic() < deadline:
+        if select.select([stream], [], [], 0.5)[0]:
+            buffer += os.read(stream.fileno(), 4096)
+    return buffer.decode(errors="replace")
+
+
+def test_ctrl_c_at_the_prompt_exits_cleanly(ckpt):
+    proc = subprocess.Popen(
+        [sys.executable, "-u", str(ROOT / "babygpt_sample_with_kvcache.py"), "--ckpt_path", str(ckpt)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+    )
+    try:
+        assert "请输入文字：" in read_until(proc.stdout, "请输入文字：")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        assert b"Traceback" not in proc.stderr.read()
+    finally:
+        proc.kill()
