@@ -18,7 +18,10 @@ KV 缓存把每一层、每一个头算过的 key/value 存下来：
 不用缓存的写法（--no_cache）每一步都看最后整整 block_size 个字，所以序列超过 block_size 以后，
 两种写法看到的上下文不同，结果可以不同；在 block_size 以内两者逐字相同。
 
-和 v12 相比，模型代码只多了标着“# 新增”的几行：把 cache 和起始位置 pos 一层层传下去。
+和 v12 相比，模型的参数一模一样（参数名相同，检查点严格载入）；代码上的不同都标了“新增”或“改”：
+把 cache 和起始位置 pos 一层层传下去，只送进一个字时跳过遮罩。另外去掉了 dropout：
+采样只做推理，v12 的 dropout 在评估模式下本来就不起作用（它没有参数，载入权重不受影响）。
+    diff babygpt_v12_wandb.py babygpt_sample_with_kvcache.py   # 看两份模型代码的区别
 """
 
 import argparse
@@ -41,15 +44,23 @@ class ModelConfig:
     n_embed: int
     n_head: int
     n_layer: int
-    dropout: float
 
 
-class HeadCache:  # 新增
-    """一个注意力头的 K/V 缓存：预先分配 block_size 个位置，新算出的 key/value 按位置写进去。"""
+class LayerCache:  # 新增
+    """一层注意力的 K/V 缓存：这一层所有头的 key/value 放在一起，预先分配 block_size 个位置。
 
-    def __init__(self, batch_size, block_size, head_size, device):
-        self.k = torch.zeros(batch_size, block_size, head_size, device=device)  # (B, block_size, hs)
-        self.v = torch.zeros(batch_size, block_size, head_size, device=device)  # (B, block_size, hs)
+    顺便放一份把这一层各头的 query/key/value 权重摞在一起的矩阵：生成期间权重不变，
+    于是每一步只要一次矩阵乘法就能算出所有头的 q、k、v，不必一个头一个头地调用。
+    """
+
+    def __init__(self, attention, batch_size, device):
+        heads = attention.heads
+        n_head, head_size = len(heads), heads[0].key.out_features
+        block_size = heads[0].tril.shape[0]
+        self.k = torch.zeros(batch_size, n_head, block_size, head_size, device=device)  # (B, nh, block_size, hs)
+        self.v = torch.zeros(batch_size, n_head, block_size, head_size, device=device)  # (B, nh, block_size, hs)
+        weights = [h.query.weight for h in heads] + [h.key.weight for h in heads] + [h.value.weight for h in heads]
+        self.qkv_weight = torch.cat(weights)  # 3 * n_head 个 (hs, C) -> (3C, C)
 
 
 class Head(nn.Module):
@@ -62,24 +73,17 @@ class Head(nn.Module):
         self.value = nn.Linear(config.n_embed, head_size, bias=False)
         # 下三角矩阵：第 t 行只有前 t+1 个位置是 1，用来挡住“未来”的字
         self.register_buffer("tril", torch.tril(torch.ones(config.block_size, config.block_size)))
-        self.dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x, cache=None, pos=0):
-        B, T, C = x.shape  # 这 T 个字的位置是 pos .. pos+T-1
+    def forward(self, x):
+        B, T, C = x.shape
         k = self.key(x)  # (B, T, C) -> (B, T, hs)
         q = self.query(x)  # (B, T, C) -> (B, T, hs)
+        # 注意力分数：每个字的 query 和每个字的 key 做点积；除以 sqrt(hs)，让 softmax 不至于太尖
+        wei = q @ k.transpose(-2, -1) * k.shape[-1] ** -0.5  # (B, T, hs) @ (B, hs, T) -> (B, T, T)
+        wei = wei.masked_fill(self.tril[:T, :T] == 0, float("-inf"))  # 未来的位置置为 -inf
+        wei = F.softmax(wei, dim=-1)  # 每一行变成和为 1 的权重，-inf 处权重为 0
         v = self.value(x)  # (B, T, C) -> (B, T, hs)
-        if cache is not None:  # 新增：把新的 key/value 写进缓存，再取出从位置 0 到现在的全部
-            cache.k[:, pos : pos + T] = k
-            cache.v[:, pos : pos + T] = v
-            k = cache.k[:, : pos + T]  # (B, pos+T, hs)
-            v = cache.v[:, : pos + T]  # (B, pos+T, hs)
-        wei = q @ k.transpose(-2, -1) * k.shape[-1] ** -0.5  # (B, T, hs) @ (B, hs, pos+T) -> (B, T, pos+T)
-        # 第 i 个新字（位置 pos+i）能看到位置 0 .. pos+i，正好是 tril 的第 pos+i 行
-        wei = wei.masked_fill(self.tril[pos : pos + T, : pos + T] == 0, float("-inf"))
-        wei = F.softmax(wei, dim=-1)
-        wei = self.dropout(wei)
-        out = wei @ v  # (B, T, pos+T) @ (B, pos+T, hs) -> (B, T, hs)
+        out = wei @ v  # (B, T, T) @ (B, T, hs) -> (B, T, hs)
         return out
 
 
@@ -90,19 +94,41 @@ class MultiHeadAttention(nn.Module):
         super().__init__()
         head_size = config.n_embed // config.n_head
         self.heads = nn.ModuleList([Head(config, head_size) for _ in range(config.n_head)])
+        # 投影层：把拼起来的各头结果再混合一次，也让输出回到残差通路的空间
         self.proj = nn.Linear(config.n_embed, config.n_embed)
-        self.dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x, cache=None, pos=0):
-        caches = cache if cache is not None else [None] * len(self.heads)  # 新增：每个头有自己的缓存
-        out = torch.cat([h(x, c, pos) for h, c in zip(self.heads, caches)], dim=-1)  # (B, T, C)
+    def forward(self, x, cache=None, pos=0):  # 新增：cache 和 pos（这 T 个字的位置是 pos .. pos+T-1）
+        if cache is not None:  # 新增
+            out = self.attend_with_cache(x, cache, pos)  # 新增 (B, T, C)
+        else:
+            out = torch.cat([h(x) for h in self.heads], dim=-1)  # n_head 个 (B, T, hs) -> (B, T, C)
         out = self.proj(out)  # (B, T, C)
-        out = self.dropout(out)
         return out
+
+    def attend_with_cache(self, x, cache, pos):  # 新增
+        """和 torch.cat([h(x) for h in self.heads]) 算的是同一件事，但用上缓存，并且所有头一起算：
+        新字的 key/value 写进缓存的位置 pos .. pos+T-1，它们的 query 和缓存里位置 0 .. pos+T-1 的所有 key 做注意力。"""
+        B, T, C = x.shape
+        n_head = len(self.heads)
+        qkv = F.linear(x, cache.qkv_weight)  # (B, T, C) @ (C, 3C) -> (B, T, 3C)
+        q, k, v = qkv.split(C, dim=-1)  # 各 (B, T, C)，其中第 h 段 hs 个数属于第 h 个头
+        q, k, v = (t.view(B, T, n_head, C // n_head).transpose(1, 2) for t in (q, k, v))  # 各 (B, nh, T, hs)
+        cache.k[:, :, pos : pos + T] = k
+        cache.v[:, :, pos : pos + T] = v
+        k = cache.k[:, :, : pos + T]  # (B, nh, pos+T, hs)
+        v = cache.v[:, :, : pos + T]  # (B, nh, pos+T, hs)
+        wei = q @ k.transpose(-2, -1) * k.shape[-1] ** -0.5  # (B, nh, T, hs) @ (B, nh, hs, pos+T) -> (B, nh, T, pos+T)
+        if T > 1:  # 只送进一个字时，它本来就能看到缓存里的所有字，不需要遮罩
+            # 第 i 个新字在位置 pos+i，能看到位置 0 .. pos+i，正好是 tril 的第 pos+i 行
+            tril = self.heads[0].tril
+            wei = wei.masked_fill(tril[pos : pos + T, : pos + T] == 0, float("-inf"))
+        wei = F.softmax(wei, dim=-1)
+        out = wei @ v  # (B, nh, T, pos+T) @ (B, nh, pos+T, hs) -> (B, nh, T, hs)
+        return out.transpose(1, 2).reshape(B, T, C)  # 各头首尾相接，和 torch.cat 的顺序一样 (B, T, C)
 
 
 class FeedForward(nn.Module):
-    """前馈网络：每个位置各自经过同一个两层 MLP。它不看别的位置，所以不需要缓存。"""
+    """前馈网络：每个位置各自经过同一个两层 MLP，先放大到 4 倍宽再缩回来。它不看别的位置，所以不需要缓存。"""
 
     def __init__(self, config):
         super().__init__()
@@ -110,7 +136,6 @@ class FeedForward(nn.Module):
             nn.Linear(config.n_embed, 4 * config.n_embed),  # (B, T, C) -> (B, T, 4C)
             nn.ReLU(),
             nn.Linear(4 * config.n_embed, config.n_embed),  # (B, T, 4C) -> (B, T, C)
-            nn.Dropout(config.dropout),
         )
 
     def forward(self, x):
@@ -118,23 +143,26 @@ class FeedForward(nn.Module):
 
 
 class Block(nn.Module):
-    """Transformer 的一层：先注意力，再前馈网络，各带残差连接和 pre-norm。"""
+    """Transformer 的一层：先让字与字交流（注意力），再让每个字各自消化（前馈网络）。"""
 
     def __init__(self, config):
         super().__init__()
         self.sa = MultiHeadAttention(config)
         self.ffwd = FeedForward(config)
+        # 层归一化：把每个字的向量调整成均值 0、方差 1（再乘以可学习的缩放、加上偏移）
         self.ln1 = nn.LayerNorm(config.n_embed)
         self.ln2 = nn.LayerNorm(config.n_embed)
 
-    def forward(self, x, cache=None, pos=0):
+    def forward(self, x, cache=None, pos=0):  # 新增：cache 和 pos 传给注意力
+        # 残差连接：x + f(x)。梯度可以沿着“+”直接流回前面的层，深的网络也训练得动
+        # 先归一化再进子层（pre-norm，GPT-2 的做法）；原始 Transformer 是先相加再归一化（post-norm）
         x = x + self.sa(self.ln1(x), cache, pos)  # (B, T, C)
         x = x + self.ffwd(self.ln2(x))  # (B, T, C)
         return x
 
 
 class BabyGPT(nn.Module):
-    """和 babygpt_v12_wandb.py 的 BabyGPT 参数完全相同，只是 forward 多了 cache 和 pos。"""
+    """字符级语言模型：读一串字的编号，给出每个位置上“下一个字”的打分。参数和 v12 完全相同。"""
 
     def __init__(self, config, vocab_size):
         super().__init__()
@@ -142,29 +170,25 @@ class BabyGPT(nn.Module):
         self.token_embedding_table = nn.Embedding(vocab_size, config.n_embed)
         self.position_embedding_table = nn.Embedding(config.block_size, config.n_embed)
         self.blocks = nn.Sequential(*[Block(config) for _ in range(config.n_layer)])
-        self.ln_f = nn.LayerNorm(config.n_embed)
+        self.ln_f = nn.LayerNorm(config.n_embed)  # 最后一层归一化，在 lm_head 之前
         self.lm_head = nn.Linear(config.n_embed, vocab_size)
 
     def new_cache(self, batch_size, device):  # 新增
-        """每一层、每一个头各一份空缓存：cache[层][头]。"""
-        head_size = self.config.n_embed // self.config.n_head
-        return [
-            [HeadCache(batch_size, self.config.block_size, head_size, device) for _ in range(self.config.n_head)]
-            for _ in range(self.config.n_layer)
-        ]
+        """每一层一份空缓存：cache[层]。"""
+        return [LayerCache(block.sa, batch_size, device) for block in self.blocks]
 
-    def forward(self, idx, cache=None, pos=0):
+    def forward(self, idx, cache=None, pos=0):  # 新增：cache 和起始位置 pos；只返回 logits
         B, T = idx.shape
-        if pos + T > self.config.block_size:  # 位置向量只有 block_size 个
+        if pos + T > self.config.block_size:  # 新增：位置向量只有 block_size 个
             raise ValueError(f"位置 {pos}+{T} 超过了 block_size={self.config.block_size}")
         tok_emb = self.token_embedding_table(idx)  # (B, T) -> (B, T, C)
-        pos_emb = self.position_embedding_table(torch.arange(pos, pos + T, device=idx.device))  # (T, C)
-        x = tok_emb + pos_emb  # (B, T, C)
+        pos_emb = self.position_embedding_table(torch.arange(pos, pos + T, device=idx.device))  # 改：从 pos 开始 (T, C)
+        x = tok_emb + pos_emb  # (B, T, C) + (T, C) -> (B, T, C)，位置向量广播到每条序列
         layer_caches = cache if cache is not None else [None] * len(self.blocks)  # 新增
-        for block, layer_cache in zip(self.blocks, layer_caches):  # 新增：nn.Sequential 传不了 cache，逐层调用
+        for block, layer_cache in zip(self.blocks, layer_caches):  # 改：nn.Sequential 传不了 cache，逐层调用
             x = block(x, layer_cache, pos)  # (B, T, C)
         x = self.ln_f(x)  # (B, T, C)
-        logits = self.lm_head(x)  # (B, T, vocab_size)
+        logits = self.lm_head(x)  # (B, T, C) -> (B, T, vocab_size)
         return logits
 
 
@@ -230,7 +254,7 @@ def load_checkpoint(path, device):
     if not isinstance(checkpoint, dict) or not {"config", "chars", "model"} <= checkpoint.keys():
         raise CheckpointError(f"{path} 不是 babygpt_v12_wandb.py 保存的检查点（缺少 config / chars / model）")
     try:
-        names = ("block_size", "n_embed", "n_head", "n_layer", "dropout")
+        names = ("block_size", "n_embed", "n_head", "n_layer")
         config = ModelConfig(**{name: checkpoint["config"][name] for name in names})
         chars = checkpoint["chars"]
         if not isinstance(chars, str) or len(set(chars)) != len(chars) or config.n_embed % config.n_head:

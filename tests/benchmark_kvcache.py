@@ -41,7 +41,7 @@ def main(argv=None):
         vocab_size = len(chars)
     else:
         vocab_size = 6104  # data/ci.txt 的词表大小
-        config = sampler.ModelConfig(block_size=256, n_embed=384, n_head=6, n_layer=6, dropout=0.2)
+        config = sampler.ModelConfig(block_size=256, n_embed=384, n_head=6, n_layer=6)
         torch.manual_seed(0)
         model = sampler.BabyGPT(config, vocab_size).eval()
     config = model.config
