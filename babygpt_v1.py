@@ -11,7 +11,7 @@ v1 略高一点，因为 64 维的向量只能近似那张 6104×6104 的表，�
     python babygpt_v1.py            # 默认设置
     python babygpt_v1.py --help     # 所有超参数都能在命令行上改
 
-默认设置下（2 核 CPU，约 39 秒）：验证集损失 5.34，训练损失 4.89。
+默认设置下（2 核 CPU，约 41 秒）：验证集损失 5.34，训练损失 4.89。
 下一课：diff babygpt_v1.py babygpt_v2_position.py
 """
 

@@ -5,7 +5,7 @@
 （这一步只加投影；前馈网络里的 4 倍宽从 v5 起就有了。）
     diff babygpt_v7_residual_connection.py babygpt_v8_projection.py
 
-默认设置下（2 核 CPU，约 65 秒）：验证集损失 5.28（v7 是 5.29），小模型上几乎持平。
+默认设置下（2 核 CPU，约 58 秒）：验证集损失 5.28（v7 是 5.29），小模型上几乎持平。
 """
 
 import argparse
