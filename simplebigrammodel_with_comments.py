@@ -112,7 +112,8 @@ class BigramModel:
         平滑给每个可能的字对都加上 alpha 次“假想的出现”：
             P = (counts[a][b] + alpha) / (totals[a] + alpha * V)
         分母加上 alpha * V，正好让一行 V 个概率加起来还是 1。
-        alpha 越大，越相信“什么都可能”；越小，越相信数出来的次数。默认 0.01 是在验证集上试出来的：
+        alpha 越大，越相信“什么都可能”；越小，越相信数出来的次数。默认 0.03 是在验证集上试出来的
+        （验证集 NLL：alpha=0.001 时 5.40，0.01 时 5.18，0.03 时 5.17，0.1 时 5.27）：
         这份语料的字对非常稀疏，大多数字后面只跟过少数几种字，所以只需要很小的平滑。
         如果字 a 在训练集里从来没有后继（totals[a] 为 0），这一行就变成均匀分布 1/V，不会出错。
         """
@@ -169,7 +170,7 @@ def parse_args(argv=None):
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=DEFAULT_DATA, help=f"语料文件（默认：{DEFAULT_DATA}）")
     parser.add_argument("--train_ratio", type=float, default=0.9, help="多少比例的文字用于训练（默认：0.9）")
-    parser.add_argument("--alpha", type=float, default=0.01, help="平滑的假想次数，必须大于 0（默认：0.01）")
+    parser.add_argument("--alpha", type=float, default=0.03, help="平滑的假想次数，必须大于 0（默认：0.03）")
     parser.add_argument("--max_new_tokens", type=int, default=100, help="每个提示词后面生成多少个字（默认：100）")
     parser.add_argument("--prompt", action="append", help="生成时的开头，可以重复给出多个（默认：春江、往事）")
     parser.add_argument("--seed", type=int, default=1337, help="随机种子：同样的种子，同样的结果（默认：1337）")
