@@ -405,8 +405,12 @@ def save_checkpoint(path, model, config, tokenizer, history, step):
         "history": history,  # [(步数, 训练损失, 验证损失)]
     }
     tmp = f"{path}.tmp"
-    torch.save(checkpoint, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(checkpoint, tmp)
+        os.replace(tmp, path)  # 改名是原子的：path 要么是旧文件，要么是完整的新文件
+    finally:
+        if os.path.exists(tmp):  # 没写完（出错或被打断）：删掉半个临时文件
+            os.remove(tmp)
 
 
 def main(argv=None):
@@ -422,6 +426,9 @@ def main(argv=None):
     splits = {"train": data[:n], "val": data[n:]}
     if config.block_size >= len(splits["val"]):
         fail(f"--block_size ({config.block_size}) 必须小于验证集的长度 ({len(splits['val'])} 个字)")
+    ckpt_dir = Path(config.ckpt_path).resolve().parent
+    if not ckpt_dir.is_dir():  # 先检查：训练完才发现存不进去就太晚了
+        fail(f"--ckpt_path 的目录 {ckpt_dir} 不存在，检查点存不进去")
 
     torch.manual_seed(config.seed)
     device = pick_device(config.device)
@@ -436,7 +443,10 @@ def main(argv=None):
     if history:
         print(f"训练结束：共 {step} 步，最后一次评估的验证集损失 {history[-1][2]:.4f}")
     finish_wandb(run)
-    save_checkpoint(config.ckpt_path, model, config, tokenizer, history, step)
+    try:
+        save_checkpoint(config.ckpt_path, model, config, tokenizer, history, step)
+    except OSError as e:  # 磁盘满、没有写权限……
+        fail(f"检查点存不进 {config.ckpt_path}（{e.__class__.__name__}: {e}）")
     print(f"检查点已保存到 {config.ckpt_path}（训练了 {step} 步）")
 
     model.eval()  # 生成时同样用评估模式

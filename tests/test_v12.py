@@ -132,3 +132,12 @@ def test_interrupted_save_leaves_the_old_checkpoint_intact(tmp_path, trained, mo
     with pytest.raises(KeyboardInterrupt):
         v12.save_checkpoint(str(ckpt), model, v12.Config(), v12.CharTokenizer("abcdefghij"), [], 0)
     assert ckpt.read_bytes() == before
+    assert not list(ckpt.parent.glob("*.tmp"))  # 半个临时文件也被删掉了
+
+
+def test_missing_checkpoint_directory_is_reported_before_training(tmp_path, small_corpus, capsys):
+    with pytest.raises(SystemExit) as e:
+        v12.main(["--data", str(small_corpus), "--ckpt_path", str(tmp_path / "no" / "such" / "model.pth"), *TINY])
+    message = str(e.value.code)
+    assert "--ckpt_path 的目录" in message and "不存在" in message and "\n" not in message
+    assert "step 0" not in capsys.readouterr().out  # 还没开始训练
