@@ -219,7 +219,7 @@ def generate_without_cache(model, idx, max_new_tokens, temperature=1.0, top_k=0,
 def generate_with_cache(model, idx, max_new_tokens, temperature=1.0, top_k=0, generator=None):
     """带 KV 缓存：prefill 一次，之后每一步只算一个新字。逐步产出 (新字 (B, 1), 这一步的 logits (B, V))。"""
     block_size = model.config.block_size
-    keep = block_size // 2  # 窗口满了以后保留多少个字重新 prefill
+    keep = max(1, block_size // 2)  # 窗口满了以后保留多少个字重新 prefill（block_size 为 1 时也至少留 1 个）
     cache = model.new_cache(idx.shape[0], idx.device)
     context = idx[:, -block_size:]  # 提示词太长时只用最后 block_size 个字
     logits = model(context, cache, pos=0)[:, -1, :]  # prefill：整段提示词一次算完 (B, V)

@@ -105,6 +105,16 @@ def test_generation_far_past_block_size_follows_the_window_policy(model):
     assert refills >= 3
 
 
+def test_tiny_block_sizes_work(tmp_path):
+    for block_size in (1, 2, 3):
+        torch.manual_seed(0)
+        config = v12.Config(block_size=block_size, n_embed=8, n_head=2, n_layer=1)
+        model = sampler.BabyGPT(sampler.ModelConfig(block_size, 8, 2, 1), len(CHARS))
+        model.load_state_dict(v12.BabyGPT(config, len(CHARS)).state_dict(), strict=True)
+        tokens, _ = run(sampler.generate_with_cache, model.eval(), ids("春江"), 10, temperature=0)
+        assert tokens.shape == (1, 10)
+
+
 def test_positions_never_exceed_block_size(model):
     with pytest.raises(ValueError, match="block_size"):
         model(ids("春" * (BLOCK + 1)))
