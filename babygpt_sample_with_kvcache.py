@@ -264,7 +264,7 @@ def load_checkpoint(path, device):
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         first_line = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
         raise CheckpointError(f"检查点 {path} 的内容和 v12 的模型对不上：{first_line}") from None
-    model.to(device).eval()  # 生成时用评估模式（关掉 dropout）
+    model.to(device).eval()  # 推理用评估模式（这份模型没有 dropout，但习惯上推理前都调用 eval）
     return model, chars, checkpoint
 
 
@@ -374,8 +374,8 @@ def main(argv=None):
         model, chars, checkpoint = load_checkpoint(args.ckpt_path, device)
     except CheckpointError as e:
         sys.exit(f"错误：{e}")
-    history = checkpoint.get("history") or []
-    val = f"，验证集损失 {history[-1][2]:.4f}" if history else ""
+    val_loss = checkpoint.get("val_loss")
+    val = f"，验证集损失 {val_loss:.4f}" if isinstance(val_loss, float) else ""
     print(f"已载入 {args.ckpt_path}：训练了 {checkpoint.get('step', '?')} 步{val}；设备 {device}")
 
     if args.prompt:  # 非交互：逐个处理 --prompt，然后退出

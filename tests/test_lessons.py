@@ -192,7 +192,7 @@ def test_bad_values_get_one_clear_line(name, argv, message, small_corpus):
 # --- 各课之间的关系：不变的部分逐字相同，相邻两课只差一个概念 ---
 
 def top_level_sources(name):
-    """{顶层函数/类的名字: 源代码}，外加 Config 的每个字段一行。"""
+    """{顶层函数/类的名字: 源代码}。"""
     source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
     tree = ast.parse(source)
     parts = {node.name: ast.get_source_segment(source, node) for node in tree.body if hasattr(node, "name")}

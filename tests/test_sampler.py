@@ -105,7 +105,7 @@ def test_generation_far_past_block_size_follows_the_window_policy(model):
     assert refills >= 3
 
 
-def test_tiny_block_sizes_work(tmp_path):
+def test_tiny_block_sizes_work():
     for block_size in (1, 2, 3):
         torch.manual_seed(0)
         config = v12.Config(block_size=block_size, n_embed=8, n_head=2, n_layer=1)
