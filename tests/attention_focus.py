@@ -1,0 +1,107 @@
+"""看注意力学会了什么：每个头把多少注意力放在“当前这个字”和“前一个字”上。
+
+v3–v6 没有残差连接，当前字的信息只能经过注意力传到 lm_head，所以它们要先学会“多看自己”。
+这个脚本按一课的默认设置训练（和在终端里运行那一课一样，会打印训练进度），在训练前后各量一次：
+    python tests/attention_focus.py                 # v4，约一分钟
+    python tests/attention_focus.py --lesson 3      # 也可以看 v3、v5……v12（任何有 Head 的一课）
+    python tests/attention_focus.py --lesson 4 -- --max_iters 4000   # "--" 之后的参数原样交给那一课
+这不是单元测试（pytest 不会收集它）。
+"""
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+
+import torch
+from torch.nn import functional as F
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_lesson(number):
+    """按编号找到那一课的文件（babygpt_v4_*.py），当作模块导入；导入没有副作用。"""
+    name = "babygpt_v1.py" if number == 1 else next(p.name for p in ROOT.glob(f"babygpt_v{number}_*.py"))
+    spec = importlib.util.spec_from_file_location(name[:-3], ROOT / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@torch.no_grad()
+def attention_weights(model, x):
+    """对输入 x (B, T)，返回 [(Head, 它的输入 (B, T, C), 它的注意力权重 (B, T, T))]，按模块的顺序。
+
+    注意力权重是 Head.forward 里的中间结果，拿不到；这里记下每个 Head 的输入，用它自己的
+    query、key 和遮罩重新算一遍（评估模式，没有 dropout，和 forward 里算的完全一样）。
+    """
+    heads = [m for m in model.modules() if type(m).__name__ == "Head"]
+    inputs = {}
+    hooks = [h.register_forward_pre_hook(lambda m, args: inputs.__setitem__(m, args[0])) for h in heads]
+    was_training = model.training
+    model.eval()
+    try:
+        model(x)
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    result = []
+    for h in heads:
+        hx = inputs[h]  # (B, T, C)
+        T = hx.shape[1]
+        q, k = h.query(hx), h.key(hx)  # (B, T, hs)
+        wei = q @ k.transpose(-2, -1) * k.shape[-1] ** -0.5  # (B, T, T)
+        wei = F.softmax(wei.masked_fill(h.tril[:T, :T] == 0, float("-inf")), dim=-1)
+        result.append((h, hx, wei))
+    return result
+
+
+def attention_on_self_and_previous(model, x):
+    """每个头 [(放在当前字上的平均权重, 放在前一个字上的平均权重)]。"""
+    return [
+        (
+            wei.diagonal(dim1=-2, dim2=-1).mean().item(),  # 第 t 行第 t 列
+            wei.diagonal(offset=-1, dim1=-2, dim2=-1).mean().item(),  # 第 t 行第 t-1 列
+        )
+        for _, _, wei in attention_weights(model, x)
+    ]
+
+
+def report(title, focus, config):
+    uniform = sum(1 / (t + 1) for t in range(config.block_size)) / config.block_size  # 平均分配时当前字分到的权重
+    n_head = getattr(config, "n_head", 1)  # v3 只有一个头
+    print(f"{title}（平均分配时当前字分到 {uniform:.2f}）：")
+    for i, (on_self, on_previous) in enumerate(focus):
+        print(f"  第 {i // n_head + 1} 层 头 {i % n_head}：当前字 {on_self:.2f}，前一个字 {on_previous:.2f}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lesson", type=int, default=4, help="第几课（3-12，默认 4）")
+    parser.add_argument("lesson_args", nargs="*", help="交给那一课的参数（写在 -- 之后）")
+    args = parser.parse_args(argv)
+    if not 3 <= args.lesson <= 12:
+        sys.exit("错误：--lesson 必须在 3 到 12 之间（v3 才有注意力）")
+    lesson = load_lesson(args.lesson)
+
+    # 和那一课的 main() 一样准备数据和模型（这里只用 CPU，结果与设备无关）
+    config = lesson.parse_args([*args.lesson_args, "--device", "cpu"])
+    text = lesson.read_text(config.data)
+    tokenizer = lesson.CharTokenizer.from_text(text)
+    data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
+    n = int(0.9 * len(data))
+    splits = {"train": data[:n], "val": data[n:]}
+    torch.manual_seed(config.seed)
+    model = lesson.BabyGPT(config, len(tokenizer.chars))
+    # 量注意力用的是验证集上固定的一批文字
+    x, _ = lesson.get_batch(splits["val"], config.batch_size, config.block_size, "cpu", torch.Generator().manual_seed(0))
+
+    report("训练之前", attention_on_self_and_previous(model, x), config)
+    train_args = (model, splits, config, "cpu", None) if args.lesson == 12 else (model, splits, config, "cpu")
+    lesson.train(*train_args)
+    report(f"训练 {config.max_iters} 步之后", attention_on_self_and_previous(model, x), config)
+
+
+if __name__ == "__main__":
+    main()
