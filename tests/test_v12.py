@@ -141,3 +141,34 @@ def test_missing_checkpoint_directory_is_reported_before_training(tmp_path, smal
     message = str(e.value.code)
     assert "--ckpt_path 的目录" in message and "不存在" in message and "\n" not in message
     assert "step 0" not in capsys.readouterr().out  # 还没开始训练
+
+
+def tiny_model_and_splits(corpus_text):
+    config = v12.parse_args(TINY)
+    tokenizer = v12.CharTokenizer.from_text(corpus_text[:5000])
+    data = torch.tensor(tokenizer.encode(corpus_text[:5000]), dtype=torch.long)
+    return v12.BabyGPT(config, len(tokenizer.chars)), {"train": data[:4000], "val": data[4000:]}, config
+
+
+def test_cpu_warning_gives_the_recipe_only_for_a_long_run(corpus_text, capsys):
+    model, splits, config = tiny_model_and_splits(corpus_text)
+    v12.warn_if_slow_on_cpu(model, splits, config, "cpu")  # 8 步：一眨眼
+    assert capsys.readouterr().out == ""
+    long_run = v12.parse_args([*TINY, "--max_iters", "100000000"])  # 再小的模型，一亿步也要超过 20 分钟
+    v12.warn_if_slow_on_cpu(model, splits, long_run, "cpu")
+    out = capsys.readouterr().out
+    assert f"babygpt_v12_wandb.py {v12.CPU_RECIPE}" in out
+    assert all(p.grad is None for p in model.parameters())  # 试跑的梯度不留下来
+    v12.warn_if_slow_on_cpu(model, splits, long_run, "cuda")  # 只在 CPU 上估计
+    assert capsys.readouterr().out == ""
+
+
+def test_readme_quick_start_trains_with_the_cpu_recipe():
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [line for line in readme.splitlines() if "python babygpt_v12_wandb.py --" in line]
+    assert len(commands) == 2  # 中文和英文的快速开始
+    for line in commands:
+        assert f"python babygpt_v12_wandb.py {v12.CPU_RECIPE} &&" in line
+    v12.parse_args(v12.CPU_RECIPE.split())  # 配方本身是合法的参数（不合法会 SystemExit）
