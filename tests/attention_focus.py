@@ -11,17 +11,16 @@ v3–v6 没有残差连接，当前字的信息只能经过注意力传到 lm_he
 import argparse
 import importlib.util
 import sys
-from pathlib import Path
 
 import torch
 from torch.nn import functional as F
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmark_lessons import LESSONS, ROOT  # 同一个目录里的脚本：每一课的编号和文件名
 
 
 def load_lesson(number):
-    """按编号找到那一课的文件（babygpt_v4_*.py），当作模块导入；导入没有副作用。"""
-    name = "babygpt_v1.py" if number == 1 else next(p.name for p in ROOT.glob(f"babygpt_v{number}_*.py"))
+    """按编号找到那一课的文件，当作模块导入；导入没有副作用。"""
+    name = next(file for n, file, _ in LESSONS if n == number)
     spec = importlib.util.spec_from_file_location(name[:-3], ROOT / name)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
