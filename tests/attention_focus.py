@@ -9,7 +9,8 @@ v3–v6 没有残差连接，当前字的信息只能经过注意力传到 lm_he
 """
 
 import argparse
-import importlib.util
+import importlib
+import inspect
 import sys
 
 import torch
@@ -20,11 +21,8 @@ from benchmark_lessons import LESSONS, ROOT  # 同一个目录里的脚本：每
 
 def load_lesson(number):
     """按编号找到那一课的文件，当作模块导入；导入没有副作用。"""
-    name = next(file for n, file, _ in LESSONS if n == number)
-    spec = importlib.util.spec_from_file_location(name[:-3], ROOT / name)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    sys.path.insert(0, str(ROOT))
+    return importlib.import_module(next(file[:-3] for n, file, _ in LESSONS if n == number))
 
 
 @torch.no_grad()
@@ -97,8 +95,8 @@ def main(argv=None):
     x, _ = lesson.get_batch(splits["val"], config.batch_size, config.block_size, "cpu", torch.Generator().manual_seed(0))
 
     report("训练之前", attention_on_self_and_previous(model, x), config)
-    train_args = (model, splits, config, "cpu", None) if args.lesson == 12 else (model, splits, config, "cpu")
-    lesson.train(*train_args)
+    wandb_run = (None,) if "run" in inspect.signature(lesson.train).parameters else ()  # v12 的 train 还要一个 wandb run
+    lesson.train(model, splits, config, "cpu", *wandb_run)
     report(f"训练 {config.max_iters} 步之后", attention_on_self_and_previous(model, x), config)
 
 

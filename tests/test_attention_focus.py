@@ -15,6 +15,7 @@ def test_recomputed_weights_reproduce_every_heads_output(name):
     model.train()
     x = torch.randint(0, 97, (3, 8))
     found = attention_focus.attention_weights(model, x)
+    assert model.training  # 量完恢复原来的模式
     n_head = getattr(model.config, "n_head", 1)
     assert len(found) == n_head * getattr(model.config, "n_layer", 1)
     model.eval()
@@ -22,10 +23,6 @@ def test_recomputed_weights_reproduce_every_heads_output(name):
         assert torch.allclose(wei.sum(-1), torch.ones(3, 8))
         assert (wei.triu(1) == 0).all()  # 看不到未来的字
         assert torch.allclose(wei @ head.value(head_input), head(head_input), atol=1e-6)
-    assert model.training is False
-    model.train()
-    attention_focus.attention_weights(model, x)
-    assert model.training  # 量完恢复原来的模式
 
 
 def test_with_one_position_all_attention_is_on_the_current_character():

@@ -7,6 +7,7 @@ import torch
 
 import babygpt_sample_with_kvcache as sampler
 import babygpt_v12_wandb as v12
+from conftest import ROOT
 from wandb_records import history, run_config
 
 TINY = ["--max_iters", "8", "--eval_interval", "4", "--eval_iters", "2", "--batch_size", "4", "--block_size", "16",
@@ -164,8 +165,6 @@ def test_cpu_warning_gives_the_recipe_only_for_a_long_run(corpus_text, capsys):
 
 
 def test_readme_quick_start_trains_with_the_cpu_recipe():
-    from conftest import ROOT
-
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = [line for line in readme.splitlines() if "python babygpt_v12_wandb.py --" in line]
     assert len(commands) == 2  # 中文和英文的快速开始
