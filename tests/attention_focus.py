@@ -25,6 +25,22 @@ def load_lesson(number):
     return importlib.import_module(next(file[:-3] for n, file, _ in LESSONS if n == number))
 
 
+def inputs_of(model, modules, x):
+    """在评估模式下（没有 dropout）跑一遍 model(x)，返回 {模块: 它收到的输入}；之后恢复原来的模式。"""
+    inputs = {}
+    hooks = [m.register_forward_pre_hook(lambda module, args: inputs.__setitem__(module, args[0])) for m in modules]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    return inputs
+
+
 @torch.no_grad()
 def attention_weights(model, x):
     """对输入 x (B, T)，返回 [(Head, 它的输入 (B, T, C), 它的注意力权重 (B, T, T))]，按模块的顺序。
@@ -33,16 +49,7 @@ def attention_weights(model, x):
     query、key 和遮罩重新算一遍（评估模式，没有 dropout，和 forward 里算的完全一样）。
     """
     heads = [m for m in model.modules() if type(m).__name__ == "Head"]
-    inputs = {}
-    hooks = [h.register_forward_pre_hook(lambda m, args: inputs.__setitem__(m, args[0])) for h in heads]
-    was_training = model.training
-    model.eval()
-    try:
-        model(x)
-    finally:
-        model.train(was_training)
-        for hook in hooks:
-            hook.remove()
+    inputs = inputs_of(model, heads, x)
     result = []
     for h in heads:
         hx = inputs[h]  # (B, T, C)
@@ -73,6 +80,21 @@ def report(title, focus, config):
         print(f"  第 {i // n_head + 1} 层 头 {i % n_head}：当前字 {on_self:.2f}，前一个字 {on_previous:.2f}")
 
 
+def prepare(lesson, lesson_args):
+    """和那一课的 main() 一样读参数、准备数据（这里只用 CPU，结果与设备无关）。
+
+    返回 (config, 词表大小, {"train": ..., "val": ...}, 量的时候用的输入：验证集上固定的一批文字 (B, T))。
+    """
+    config = lesson.parse_args([*lesson_args, "--device", "cpu"])
+    text = lesson.read_text(config.data)
+    tokenizer = lesson.CharTokenizer.from_text(text)
+    data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
+    n = int(0.9 * len(data))
+    splits = {"train": data[:n], "val": data[n:]}
+    x, _ = lesson.get_batch(splits["val"], config.batch_size, config.block_size, "cpu", torch.Generator().manual_seed(0))
+    return config, len(tokenizer.chars), splits, x
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lesson", type=int, default=4, help="第几课（3-12，默认 4）")
@@ -82,17 +104,9 @@ def main(argv=None):
         sys.exit("错误：--lesson 必须在 3 到 12 之间（v3 才有注意力）")
     lesson = load_lesson(args.lesson)
 
-    # 和那一课的 main() 一样准备数据和模型（这里只用 CPU，结果与设备无关）
-    config = lesson.parse_args([*args.lesson_args, "--device", "cpu"])
-    text = lesson.read_text(config.data)
-    tokenizer = lesson.CharTokenizer.from_text(text)
-    data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
-    n = int(0.9 * len(data))
-    splits = {"train": data[:n], "val": data[n:]}
+    config, vocab_size, splits, x = prepare(lesson, args.lesson_args)
     torch.manual_seed(config.seed)
-    model = lesson.BabyGPT(config, len(tokenizer.chars))
-    # 量注意力用的是验证集上固定的一批文字
-    x, _ = lesson.get_batch(splits["val"], config.batch_size, config.block_size, "cpu", torch.Generator().manual_seed(0))
+    model = lesson.BabyGPT(config, vocab_size)
 
     report("训练之前", attention_on_self_and_previous(model, x), config)
     wandb_run = (None,) if "run" in inspect.signature(lesson.train).parameters else ()  # v12 的 train 还要一个 wandb run

@@ -16,7 +16,7 @@ import argparse
 import torch
 import torch.nn as nn
 
-from attention_focus import load_lesson  # 同一个目录里的脚本
+from attention_focus import inputs_of, load_lesson, prepare  # 同一个目录里的脚本
 
 VARIANTS = {
     "全部": (),
@@ -33,7 +33,6 @@ def remove_layer_norms(model, names):
                 setattr(module, name, nn.Identity())
 
 
-@torch.no_grad()
 def residual_stream_stats(model, x):
     """对输入 x (B, T)：残差通路走完所有 Block、进 ln_f 之前的向量 r (B, T, C)。
 
@@ -41,16 +40,7 @@ def residual_stream_stats(model, x):
     它在每个位置都一样，不带任何“这是哪个字”的信息。比例是 1 表示每个位置的向量都一样。
     ln_f 被换成 nn.Identity 时，量的就是直接进 lm_head 的向量。
     """
-    seen = []
-    hook = model.ln_f.register_forward_pre_hook(lambda m, args: seen.append(args[0]))
-    was_training = model.training
-    model.eval()
-    try:
-        model(x)
-    finally:
-        model.train(was_training)
-        hook.remove()
-    r = seen[0]  # (B, T, C)
+    r = inputs_of(model, [model.ln_f], x)[model.ln_f]  # (B, T, C)
     common = r.mean(dim=(0, 1))  # (C,)
     return r.norm(dim=-1).mean().item(), (common.square().sum() / r.square().sum(-1).mean()).item()
 
@@ -61,15 +51,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     lesson = load_lesson(9)
 
-    # 和 v9 的 main() 一样准备数据（这里只用 CPU，结果与设备无关）
-    config = lesson.parse_args([*args.lesson_args, "--device", "cpu"])
-    text = lesson.read_text(config.data)
-    tokenizer = lesson.CharTokenizer.from_text(text)
-    vocab_size = len(tokenizer.chars)
-    data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
-    n = int(0.9 * len(data))
-    splits = {"train": data[:n], "val": data[n:]}
-    x, _ = lesson.get_batch(splits["val"], config.batch_size, config.block_size, "cpu", torch.Generator().manual_seed(0))
+    config, vocab_size, splits, x = prepare(lesson, args.lesson_args)
 
     rows = []
     for title, names in VARIANTS.items():
