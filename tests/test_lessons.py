@@ -9,6 +9,7 @@ from dataclasses import fields, replace
 import pytest
 import torch
 
+from benchmark_lessons import code_lines, diff_size  # README 表里的 diff 行数也是它算的
 from conftest import LESSONS, ROOT, lesson_number, load
 
 VOCAB = 97
@@ -217,18 +218,6 @@ def test_training_loop_and_main_are_identical_up_to_v11(part):
     assert len(set(sources.values())) == 1
 
 
-def code_lines(name):
-    """去掉模块开头的文档字符串之后的代码行。"""
-    source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
-    docstring_end = ast.parse(source).body[0].end_lineno
-    return source.splitlines()[docstring_end:]
-
-
-def changed_lines(a, b):
-    return sum(1 for line in difflib.unified_diff(code_lines(a), code_lines(b), lineterm="", n=0)
-               if line[:1] in "+-" and not line.startswith(("+++", "---")))
-
-
 # 相邻两课的代码（不含文档字符串）最多改动多少行：每一步的预算都按这一步的概念来定
 DIFF_BUDGET = {
     "babygpt_v2_position": 4,  # 一张位置向量表，加到字向量上
@@ -248,11 +237,11 @@ DIFF_BUDGET = {
 @pytest.mark.parametrize("name", LESSONS[1:])
 def test_adjacent_lessons_differ_by_one_concept(name):
     previous = LESSONS[LESSONS.index(name) - 1]
-    assert changed_lines(previous, name) <= DIFF_BUDGET[name]
+    assert diff_size(f"{previous}.py", f"{name}.py") <= DIFF_BUDGET[name]
 
 
 def test_v11_changes_only_default_values():
-    removed = [line for line in difflib.ndiff(code_lines("babygpt_v10_dropout"), code_lines("babygpt_v11_hyper_params"))
+    removed = [line for line in difflib.ndiff(code_lines("babygpt_v10_dropout.py"), code_lines("babygpt_v11_hyper_params.py"))
                if line.startswith("- ")]
     assert removed and all(re.match(r"- {5}\w+: \w+ = option\(", line) for line in removed)
 
