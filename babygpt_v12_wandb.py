@@ -21,8 +21,11 @@ import argparse
 import math
 import netrc
 import os
+import signal
 import sys
 import time
+import urllib.error
+import urllib.request
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -41,12 +44,16 @@ def option(default, help):
 @dataclass
 class Config:
     # 训练
-    max_iters: int = option(5000, "训练多少步")
+    max_iters: int = option(2500, "训练多少步")
     eval_interval: int = option(500, "每隔多少步评估一次")
     eval_iters: int = option(200, "评估时每个数据集取多少个批次求平均")
     batch_size: int = option(64, "每个批次有多少段文字")
     block_size: int = option(256, "上下文长度：模型最多往前看多少个字")
-    learning_rate: float = option(3e-4, "AdamW 的学习率")
+    learning_rate: float = option(1e-3, "AdamW 的最大学习率（预热之后、衰减之前）")
+    warmup_iters: int = option(100, "预热：前这么多步里学习率从 0 线性升到 learning_rate")
+    min_lr_ratio: float = option(0.1, "余弦衰减：最后一步的学习率是 learning_rate 的多少倍")
+    weight_decay: float = option(0.1, "AdamW 的权重衰减：每一步把矩阵权重往 0 拉回一点")
+    grad_clip: float = option(1.0, "梯度裁剪：梯度的总长度超过它就按比例缩短；0 表示不裁剪")
     # 模型
     n_embed: int = option(384, "每个字的向量有多少维")
     n_head: int = option(6, "注意力头的个数，要能整除 n_embed")
@@ -60,6 +67,7 @@ class Config:
     device: str = option("auto", "auto（依次尝试 cuda、mps、cpu）、cuda、mps 或 cpu")
     data: str = option(DEFAULT_DATA, "训练语料（UTF-8 文本）")
     ckpt_path: str = option("model.pth", "检查点保存到哪里")
+    resume: bool = option(False, "从 --ckpt_path 的检查点接着训练，其余参数照抄原来的命令；--max_iters 可以调大，学习率的余弦曲线就按新的步数重排")
     wandb_project: str = option("babygpt", "wandb 项目名")
 
 
@@ -232,21 +240,68 @@ def estimate_loss(model, splits, config, device):
     return out
 
 
-def train(model, splits, config, device, run):
-    """训练 max_iters 步，按时评估并打印。返回评估记录 [(步数, 训练损失, 验证损失)] 和实际训练的步数。"""
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
+def get_lr(step, config):
+    """第 step 步的学习率：先线性预热，再按余弦曲线从 learning_rate 降到 learning_rate * min_lr_ratio。"""
+    if step < config.warmup_iters:
+        return config.learning_rate * (step + 1) / config.warmup_iters
+    progress = (step - config.warmup_iters) / max(1, config.max_iters - config.warmup_iters)  # 0 -> 1
+    cosine = 0.5 * (1 + math.cos(math.pi * progress))  # 1 -> 0
+    return config.learning_rate * (config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine)
+
+
+def make_optimizer(model, config):
+    """AdamW。权重衰减只加在矩阵（线性层、嵌入表）上；偏置和 LayerNorm 的一维参数不衰减。"""
+    matrices = [p for p in model.parameters() if p.dim() >= 2]
+    vectors = [p for p in model.parameters() if p.dim() < 2]
+    groups = [
+        {"params": matrices, "weight_decay": config.weight_decay},
+        {"params": vectors, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=config.learning_rate)
+
+
+class StopBetweenSteps:
+    """训练时的 Ctrl-C：不当场打断，先记下来，等这一步做完再停。
+    这样参数不会只更新了一半，存下的检查点和一口气训练到这一步时一模一样，--resume 才能严丝合缝地接上。"""
+
+    def __enter__(self):
+        self.requested = False
+        self.previous = signal.signal(signal.SIGINT, self.request)
+        return self
+
+    def request(self, signum, frame):
+        if self.requested:  # 第二次 Ctrl-C：不等了，立即退出（不保存）
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\n收到 Ctrl-C：做完这一步就停下并保存检查点（再按一次立即退出，不保存）。", flush=True)
+
+    def __exit__(self, *exc_info):
+        signal.signal(signal.SIGINT, self.previous)
+
+
+def train(model, splits, config, device, run, resume=None):
+    """训练到第 max_iters 步，按时评估并打印。resume 是 --resume 读进来的检查点（没有就从第 0 步开始）。
+    返回评估记录 [(步数, 训练损失, 验证损失)]、训练到了第几步，以及优化器（它的状态也要存进检查点）。"""
+    optimizer = make_optimizer(model, config)
     history = []
+    first_step = 0
+    if resume is not None:  # 优化器的动量、评估记录、步数、随机数状态，全都回到中断的那一刻
+        optimizer.load_state_dict(resume["optimizer"])
+        history = resume["history"]
+        first_step = resume["step"]
+        set_rng_state(resume["rng"])
     train_time = 0.0  # 只计训练的时间，不计评估，tokens/s 才是真正的训练速度
     start = time.perf_counter()
-    step = 0
-    try:
-        for step in range(config.max_iters + 1):
-            if step % config.eval_interval == 0 or step == config.max_iters:
+    step = first_step
+    with StopBetweenSteps() as ctrl_c:
+        for step in range(first_step, config.max_iters + 1):
+            due = step % config.eval_interval == 0 or step == config.max_iters
+            if due and not (history and history[-1][0] == step):  # 续训时，中断前评估过的那一步不再评估
                 losses = estimate_loss(model, splits, config, device)
                 history.append((step, losses["train"], losses["val"]))
                 elapsed = time.perf_counter() - start
-                tokens_per_sec = step * config.batch_size * config.block_size / max(train_time, 1e-9)
-                eta = f"{elapsed / step * (config.max_iters - step):.0f}s" if step else "?"
+                tokens_per_sec = (step - first_step) * config.batch_size * config.block_size / max(train_time, 1e-9)
+                eta = f"{elapsed / (step - first_step) * (config.max_iters - step):.0f}s" if step > first_step else "?"
                 print(
                     f"step {step}/{config.max_iters}: train loss {losses['train']:.4f}, "
                     f"val loss {losses['val']:.4f}, {tokens_per_sec:,.0f} tokens/s, "
@@ -257,17 +312,22 @@ def train(model, splits, config, device, run):
                     run.log({"train/loss": losses["train"], "val/loss": losses["val"], "tokens_per_sec": tokens_per_sec}, step=step)
             if step == config.max_iters:
                 break
+            if ctrl_c.requested:
+                print(f"训练停在第 {step} 步（前 {step} 步都已完整做完）。", flush=True)
+                break
             t0 = time.perf_counter()
+            for group in optimizer.param_groups:
+                group["lr"] = get_lr(step, config)
             x, y = get_batch(splits["train"], config.batch_size, config.block_size, device)
             _, loss = model(x, y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if config.grad_clip > 0:  # 偶尔一个很大的梯度不至于把学到的东西一步冲掉
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
             loss.item()  # 等 GPU/MPS 真正算完这一步，计时才准
             train_time += time.perf_counter() - t0
-    except KeyboardInterrupt:
-        print(f"\n训练在第 {step} 步被中断（Ctrl-C），接下来用已经学到的参数。")
-    return history, step
+    return history, step, optimizer
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -283,6 +343,8 @@ def parse_args(argv=None):
         help = f"{f.metadata['help']}（默认：{f.default}）"
         if isinstance(f.default, tuple):
             parser.add_argument(f"--{f.name}", action="append", help=help)
+        elif isinstance(f.default, bool):  # 开关：--名字 打开，--no-名字 关上
+            parser.add_argument(f"--{f.name}", action=argparse.BooleanOptionalAction, default=f.default, help=help)
         else:
             parser.add_argument(f"--{f.name}", type=type(f.default), default=f.default, help=help)
     args = vars(parser.parse_args(argv))
@@ -300,10 +362,16 @@ def fail(message):
 def check_config(config):
     for f in fields(config):
         value = getattr(config, f.name)
-        if f.type is int and f.name != "seed" and value <= 0:
+        if f.type is int and f.name not in ("seed", "warmup_iters") and value <= 0:
             fail(f"--{f.name} 必须是正整数，现在是 {value}")
+    if config.warmup_iters < 0:
+        fail(f"--warmup_iters 不能是负数，现在是 {config.warmup_iters}")
     if not config.learning_rate > 0:
         fail(f"--learning_rate 必须大于 0，现在是 {config.learning_rate}")
+    if not 0 <= config.min_lr_ratio <= 1:
+        fail(f"--min_lr_ratio 必须在 [0, 1] 之间，现在是 {config.min_lr_ratio}")
+    if not (config.weight_decay >= 0 and config.grad_clip >= 0):
+        fail("--weight_decay 和 --grad_clip 不能是负数（grad_clip 为 0 表示不裁剪）")
     if config.n_embed % getattr(config, "n_head", 1) != 0:  # v4 之前只有一个头
         fail(f"--n_embed ({config.n_embed}) 必须能被 --n_head ({config.n_head}) 整除")
     if not 0 <= getattr(config, "dropout", 0) < 1:  # v10 之前没有 dropout
@@ -371,17 +439,38 @@ def wandb_has_api_key():
         return False
 
 
-def init_wandb(config):
-    """开始一次 wandb 记录。没有 API key 就离线记录；出任何问题都只打印一行，训练照常进行。"""
+def wandb_server():
+    return os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")
+
+
+def wandb_server_reachable(timeout=3):
+    """几秒之内连不连得上 wandb 的服务器。连不上时 wandb.init 要等上一分钟才报错，所以先问一句。"""
+    try:
+        urllib.request.urlopen(wandb_server(), timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return True  # 服务器回了话（哪怕是 401、404），就是连得上
+    except (OSError, ValueError):  # 连不上、超时、地址写错
+        return False
+    return True
+
+
+def init_wandb(config, resume=None):
+    """开始一次 wandb 记录。没有 API key 就离线记录；有 key 但连不上服务器，也改成离线记录。
+    续训时接着原来那次记录（同一个 run id）。出任何问题都只打印一行，训练照常进行。"""
     mode = os.environ.get("WANDB_MODE") or ("online" if wandb_has_api_key() else "offline")
     if mode == "disabled":
         print("wandb 已关闭（WANDB_MODE=disabled）。")
         return None
+    if mode == "online" and not wandb_server_reachable():
+        print(f"连不上 wandb 的服务器（{wandb_server()}），改为离线记录；训练结束时会告诉你联网后怎么上传。")
+        mode = "offline"
+    run_id = resume.get("wandb_run_id") if resume else None
     try:
         import wandb  # 只有这一课用 wandb，所以在用到时才导入
 
         settings = wandb.Settings(init_timeout=60, silent=True)
-        return wandb.init(project=config.wandb_project, config=asdict(config), mode=mode, settings=settings)
+        return wandb.init(project=config.wandb_project, config=asdict(config), mode=mode, settings=settings,
+                          id=run_id, resume="allow" if run_id else None)
     except Exception as e:  # 网络、登录、磁盘……任何问题都不该让训练停下
         print(f"wandb 启动失败，这次不记录（{e.__class__.__name__}: {e}）")
         return None
@@ -394,18 +483,43 @@ def finish_wandb(run):
     run_dir = Path(run.dir).parent  # run.dir 是 .../wandb/offline-run-<时间>-<id>/files
     run.finish()
     if offline:
-        print(f"wandb 离线记录在 {run_dir}；联网后可以上传：wandb sync {run_dir}")
+        # 续训的几段记录是同一个 run id 的几个目录，wandb sync 按时间顺序把它们接成一次记录
+        pieces = sorted(run_dir.parent.glob(f"offline-run-*-{run.id}"))
+        print(f"wandb 离线记录在 {run_dir}；联网后可以上传：wandb sync {' '.join(map(str, pieces))}")
 
 
-def save_checkpoint(path, model, config, tokenizer, history, step):
-    """保存采样器需要的一切。先写临时文件再改名，中途被打断也不会留下半个文件。"""
+def get_rng_state():
+    """取批次和 dropout 用的随机数发生器的状态（CPU 的，以及用到的 GPU 的）。"""
+    state = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state()
+    if torch.backends.mps.is_available():
+        state["mps"] = torch.mps.get_rng_state()
+    return state
+
+
+def set_rng_state(state):
+    torch.set_rng_state(state["cpu"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state(state["cuda"])
+    if "mps" in state and torch.backends.mps.is_available():
+        torch.mps.set_rng_state(state["mps"])
+
+
+def save_checkpoint(path, model, config, tokenizer, history, step, optimizer=None, run=None):
+    """保存采样器和 --resume 需要的一切。先写临时文件再改名，中途被打断也不会留下半个文件。"""
     checkpoint = {
+        "format": "babygpt-v12",
         "config": {**asdict(config), "prompt": list(config.prompt)},
         "chars": tokenizer.chars,
         "model": model.state_dict(),
         "step": step,  # 训练了多少步
         "val_loss": history[-1][2] if history else None,  # 最后一次评估的验证集损失
         "history": history,  # [(步数, 训练损失, 验证损失)]
+        # 下面三项给 --resume 用：优化器的动量、随机数发生器的状态、wandb 的 run id
+        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "rng": get_rng_state(),
+        "wandb_run_id": run.id if run is not None else None,
     }
     tmp = f"{path}.tmp"
     try:
@@ -416,6 +530,50 @@ def save_checkpoint(path, model, config, tokenizer, history, step):
             os.remove(tmp)
 
 
+MODEL_SETTINGS = ("n_embed", "n_head", "n_layer", "block_size", "dropout")  # 决定模型长什么样的参数
+
+
+def load_for_resume(config, tokenizer):
+    """读 --resume 要接着训练的检查点。任何一项对不上就说一句为什么，然后退出，什么文件都不动。"""
+    path = config.ckpt_path
+    if not Path(path).exists():
+        fail(f"--resume：找不到检查点 {path}（先不带 --resume 训练一次，或用 --ckpt_path 指定）")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # 截断、损坏、不是 PyTorch 文件……
+        fail(f"--resume：{path} 读不出来，不是完整的 v12 检查点（{e.__class__.__name__}）")
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != "babygpt-v12":
+        fail(f"--resume：{path} 不是这一版 babygpt_v12_wandb.py 保存的检查点")
+    if checkpoint["optimizer"] is None:
+        fail(f"--resume：{path} 里没有优化器的状态，没法接着训练")
+    saved = checkpoint["config"]
+    changed = [f"--{k} {saved[k]}（现在是 {getattr(config, k)}）" for k in MODEL_SETTINGS if saved[k] != getattr(config, k)]
+    if changed:
+        fail(f"--resume：检查点的模型设置和命令行不一样，请用训练时的参数：{'，'.join(changed)}")
+    if checkpoint["chars"] != tokenizer.chars:
+        fail(f"--resume：检查点的词表和语料 {config.data} 的不一样，它不是在这份语料上训练的")
+    if checkpoint["step"] >= config.max_iters:
+        fail(f"--resume：检查点已经训练了 {checkpoint['step']} 步，--max_iters 是 {config.max_iters}，没有要训练的了"
+             "（想多训练，就把 --max_iters 调大）")
+    others = [k for k in saved if k not in (*MODEL_SETTINGS, "max_iters", "resume", "prompt", "max_new_tokens")
+              and saved[k] != getattr(config, k, saved[k])]
+    if others:
+        print(f"注意：这些参数和检查点里的不一样，结果不会和一口气训练的完全相同：{', '.join(others)}")
+    print(f"从 {path} 的第 {checkpoint['step']} 步接着训练到第 {config.max_iters} 步。")
+    return checkpoint
+
+
+def split_poems(text):
+    """按整首词划分：每 10 首里的第 10 首做验证集，其余做训练集。
+    验证集的词散布在整部语料里，作者和年代与训练集一样；如果取语料最后 10%，那里大多是无名氏的词，
+    训练集和验证集的损失差出的一截就不是过拟合，而是两堆文字本来不一样。"""
+    poems = [p + "\n\n" for p in text.strip("\n").split("\n\n")]  # 词与词之间隔一个空行，空行也要学
+    return {
+        "train": "".join(p for i, p in enumerate(poems) if i % 10 != 9),
+        "val": "".join(p for i, p in enumerate(poems) if i % 10 == 9),
+    }
+
+
 def main(argv=None):
     config = parse_args(argv)
     text = read_text(config.data)
@@ -424,30 +582,31 @@ def main(argv=None):
         missing = "".join(sorted(set(p) - set(tokenizer.chars)))
         if missing:
             fail(f"提示词“{p}”里有词表中没有的字：{missing}")
-    data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
-    n = int(0.9 * len(data))  # 前 90% 训练，后 10% 验证
-    splits = {"train": data[:n], "val": data[n:]}
+    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in split_poems(text).items()}
     if config.block_size >= len(splits["val"]):
         fail(f"--block_size ({config.block_size}) 必须小于验证集的长度 ({len(splits['val'])} 个字)")
     ckpt_dir = Path(config.ckpt_path).resolve().parent
     if not ckpt_dir.is_dir():  # 先检查：训练完才发现存不进去就太晚了
         fail(f"--ckpt_path 的目录 {ckpt_dir} 不存在，检查点存不进去")
+    resume = load_for_resume(config, tokenizer) if config.resume else None
 
     torch.manual_seed(config.seed)
     device = pick_device(config.device)
     model = BabyGPT(config, len(tokenizer.chars)).to(device)
+    if resume is not None:
+        model.load_state_dict(resume["model"])
     n_params = sum(p.numel() for p in model.parameters())
     print(f"语料 {len(text):,} 字，词表 {len(tokenizer.chars):,} 字；模型 {n_params / 1e6:.2f}M 参数；设备 {device}")
     print(f"初始损失应约为 ln({len(tokenizer.chars)}) = {math.log(len(tokenizer.chars)):.4f}")
 
     warn_if_slow_on_cpu(model, splits, config, device)
-    run = init_wandb(config)
-    history, step = train(model, splits, config, device, run)
+    run = init_wandb(config, resume)
+    history, step, optimizer = train(model, splits, config, device, run, resume)
     if history:
         print(f"训练结束：共 {step} 步，最后一次评估的验证集损失 {history[-1][2]:.4f}")
     finish_wandb(run)
     try:
-        save_checkpoint(config.ckpt_path, model, config, tokenizer, history, step)
+        save_checkpoint(config.ckpt_path, model, config, tokenizer, history, step, optimizer, run)
     except OSError as e:  # 磁盘满、没有写权限……
         fail(f"检查点存不进 {config.ckpt_path}（{e.__class__.__name__}: {e}）")
     print(f"检查点已保存到 {config.ckpt_path}（训练了 {step} 步）")

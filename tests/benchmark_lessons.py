@@ -48,18 +48,28 @@ def diff_size(a, b):
     return sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
 
 
-def run_lesson(file, extra):
+def run_lesson(file, extra, threads=None):
     """运行一课，返回 (秒数, 最后的训练损失, 最后的验证损失, 训练 tokens/s)。"""
+    result = run_curve(file, extra, threads)
+    step, train_loss, val_loss, tokens_per_sec = result["curve"][-1]
+    return result["seconds"], train_loss, val_loss, tokens_per_sec
+
+
+def run_curve(file, extra, threads=None):
+    """运行一课，返回 {"seconds": 秒数, "curve": [(步数, 训练损失, 验证损失, 训练 tokens/s), ...]}。
+    threads 给定时用这么多个 CPU 线程（OMP_NUM_THREADS）；损失在同样的线程数下逐位相同。"""
     env = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
+    if threads:
+        env["OMP_NUM_THREADS"] = str(threads)
     cmd = [sys.executable, str(ROOT / file), *extra]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     seconds = time.perf_counter() - t0
     steps = STEP_LINE.findall(proc.stdout)
     if proc.returncode != 0 or not steps:
-        sys.exit(f"{file} 运行失败：\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
-    _, _, train_loss, val_loss, tokens_per_sec = steps[-1]
-    return seconds, float(train_loss), float(val_loss), int(tokens_per_sec.replace(",", ""))
+        raise RuntimeError(f"{file} {' '.join(extra)} 运行失败：\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    curve = [(int(s), float(tr), float(va), int(tps.replace(",", ""))) for s, _, tr, va, tps in steps]
+    return {"seconds": seconds, "curve": curve}
 
 
 def main(argv=None):

@@ -230,7 +230,7 @@ DIFF_BUDGET = {
     "babygpt_v9_layer_norm": 12,  # ln1、ln2、ln_f
     "babygpt_v10_dropout": 8,  # dropout 字段和三处 Dropout
     "babygpt_v11_hyper_params": 24,  # 只改默认值
-    "babygpt_v12_wandb": 110,  # wandb、检查点、CPU 提示
+    "babygpt_v12_wandb": 240,  # wandb（连不上服务器时改为离线）、检查点、--resume（Ctrl-C 在两步之间生效）、CPU 提示
 }
 
 

@@ -1,9 +1,15 @@
-"""babygpt_v12_wandb.py：wandb 离线记录、检查点（往返、原子写入、Ctrl-C 时也保存）。"""
+"""babygpt_v12_wandb.py：wandb 离线记录（连不上服务器时也是）、检查点（往返、原子写入、Ctrl-C 时也保存）、--resume。"""
 
+import http.server
 import math
+import signal
+import socket
+import threading
+import time
 
 import pytest
 import torch
+from pathlib import Path
 
 import babygpt_sample_with_kvcache as sampler
 import babygpt_v12_wandb as v12
@@ -96,27 +102,204 @@ def test_truncated_checkpoint_is_refused_with_a_clear_error(trained, tmp_path):
         sampler.load_checkpoint(str(broken), "cpu")
 
 
-def test_ctrl_c_during_training_saves_what_was_learned(tmp_path, small_corpus, monkeypatch, capsys):
-    real_get_batch = v12.get_batch
-    calls = {"train": 0}
+def ctrl_c_at(monkeypatch, where, count):
+    """在第 count 次经过 where 时向自己发一个 SIGINT，和学习者按 Ctrl-C 一样。
+    where：batch（取训练批次时，一步的开头）、update（反向传播之后、参数更新之前，一步的正中间）、
+    eval（评估时）。"""
+    calls = {"n": 0}
 
-    def get_batch(data, batch_size, block_size, device, generator=None):
-        if generator is None:  # 训练用的批次（评估用固定的 generator）
-            calls["train"] += 1
-            if calls["train"] == 6:
-                raise KeyboardInterrupt
-        return real_get_batch(data, batch_size, block_size, device, generator)
+    def hit():
+        calls["n"] += 1
+        if calls["n"] == count:
+            signal.raise_signal(signal.SIGINT)
 
-    monkeypatch.setattr(v12, "get_batch", get_batch)
+    if where == "batch":
+        real_get_batch = v12.get_batch
+
+        def get_batch(data, batch_size, block_size, device, generator=None):
+            if generator is None:  # 训练用的批次（评估用固定的 generator）
+                hit()
+            return real_get_batch(data, batch_size, block_size, device, generator)
+
+        monkeypatch.setattr(v12, "get_batch", get_batch)
+    elif where == "update":
+        real_clip = torch.nn.utils.clip_grad_norm_
+
+        def clip(*args, **kwargs):
+            hit()
+            return real_clip(*args, **kwargs)
+
+        monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", clip)
+    else:
+        real_estimate = v12.estimate_loss
+
+        def estimate_loss(*args):
+            hit()
+            return real_estimate(*args)
+
+        monkeypatch.setattr(v12, "estimate_loss", estimate_loss)
+
+
+def test_ctrl_c_during_training_finishes_the_step_and_saves_it(tmp_path, small_corpus, monkeypatch, capsys):
+    ctrl_c_at(monkeypatch, "batch", 6)  # 第 6 步（step 5）取批次时按下 Ctrl-C
     monkeypatch.setattr(v12, "warn_if_slow_on_cpu", lambda *args: None)  # 它也取训练批次，这里不要它
     ckpt = tmp_path / "model.pth"
     v12.main(["--data", str(small_corpus), "--ckpt_path", str(ckpt), *TINY])
     out = capsys.readouterr().out
-    assert "被中断" in out and "--- 春江 ---" in out
+    assert "收到 Ctrl-C" in out and "训练停在第 6 步" in out and "--- 春江 ---" in out
     saved = torch.load(ckpt, weights_only=True)
-    assert saved["step"] == 5  # 完整训练了 5 步
+    assert saved["step"] == 6  # 按下时正在做的那一步也做完了
     model = v12.BabyGPT(v12.Config(**{**saved["config"], "prompt": ("春江",)}), len(saved["chars"]))
     model.load_state_dict(saved["model"], strict=True)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # 训练完把 Ctrl-C 还原
+
+
+def synced_runs(out):
+    """v12 最后打印的 `wandb sync 目录…` 里每个目录中的 .wandb 记录文件。
+    （同一个进程里 wandb 只在第一次 init 时读 WANDB_DIR，所以按打印出来的路径找，而不是按 tmp_path 找。）"""
+    line = [line for line in out.splitlines() if "wandb sync " in line][-1]
+    return [next(Path(d).glob("run-*.wandb")) for d in line.split("wandb sync ")[1].split()]
+
+
+def last_step_line(out):
+    return [line.split(", ")[:2] for line in out.splitlines() if line.startswith("step ")][-1]
+
+
+RESUME = [*TINY, "--max_iters", "12"]
+
+
+# warn_if_slow_on_cpu 在训练前先取 2 个批次试跑，所以 ("batch", 3) 是训练的第一步
+@pytest.mark.parametrize("where, count", [("batch", 8), ("update", 7), ("eval", 2), ("batch", 3)])
+def test_resume_after_ctrl_c_ends_exactly_where_the_straight_run_ends(where, count, tmp_path, small_corpus, monkeypatch, capsys):
+    data = ["--data", str(small_corpus)]
+    straight = tmp_path / "straight.pth"
+    v12.main([*data, "--ckpt_path", str(straight), *RESUME])
+    expected = last_step_line(capsys.readouterr().out)
+    assert expected[0].startswith("step 12/12")
+
+    ckpt = tmp_path / "model.pth"
+    with monkeypatch.context() as m:
+        ctrl_c_at(m, where, count)
+        v12.main([*data, "--ckpt_path", str(ckpt), *RESUME])
+    interrupted = torch.load(ckpt, weights_only=True)
+    assert 0 <= interrupted["step"] < 12, interrupted["step"]
+    capsys.readouterr()
+    time.sleep(1.1)  # wandb 的离线目录名精确到秒；真实的续训不会在同一秒里开始
+
+    v12.main([*data, "--ckpt_path", str(ckpt), *RESUME, "--resume"])
+    out = capsys.readouterr().out
+    assert f"从 {ckpt} 的第 {interrupted['step']} 步接着训练到第 12 步" in out
+    assert last_step_line(out) == expected  # 同一行：step 12/12: train loss …, val loss …
+    resumed, full = torch.load(ckpt, weights_only=True), torch.load(straight, weights_only=True)
+    assert resumed["step"] == 12 and resumed["history"] == full["history"]
+    for name, tensor in full["model"].items():
+        assert torch.equal(resumed["model"][name], tensor), name  # 权重逐位相同
+
+    # wandb：续训接着原来那次记录（同一个 run id），只补上中断之后的评估
+    assert resumed["wandb_run_id"] == interrupted["wandb_run_id"]
+    pieces = synced_runs(out)
+    assert len(pieces) == 2 and all(resumed["wandb_run_id"] in piece.name for piece in pieces)
+    steps = [row["_step"] for piece in pieces for row in history(piece)]
+    assert steps == [0, 4, 8, 12]
+
+
+def test_resume_past_the_planned_end_trains_the_extra_steps(trained, small_corpus, capsys):
+    ckpt, _ = trained  # 训练了 8 步
+    v12.main(["--data", str(small_corpus), "--ckpt_path", str(ckpt), *TINY, "--max_iters", "12", "--resume"])
+    out = capsys.readouterr().out
+    assert "step 8/12" not in out  # 第 8 步已经评估过，不再评估
+    assert "step 12/12" in out and torch.load(ckpt, weights_only=True)["step"] == 12
+
+
+def refused(tmp_path, small_corpus, capsys, ckpt, *extra):
+    """带 --resume 运行，应当只打印一行错误就退出，什么都不动。返回那一行。"""
+    before = ckpt.read_bytes() if ckpt.exists() else None
+    wandb_runs = set((tmp_path / "wandb").glob("*run-*"))
+    with pytest.raises(SystemExit) as e:
+        v12.main(["--data", str(small_corpus), "--ckpt_path", str(ckpt), *TINY, *extra, "--resume"])
+    message = str(e.value.code)
+    assert message.startswith("错误：--resume：") and "\n" not in message
+    assert "step 0" not in capsys.readouterr().out  # 没开始训练
+    assert (ckpt.read_bytes() if ckpt.exists() else None) == before  # 检查点原封不动
+    assert set((tmp_path / "wandb").glob("*run-*")) == wandb_runs  # 没有新的 wandb 记录
+    return message
+
+
+def test_resume_refuses_a_missing_checkpoint(tmp_path, small_corpus, capsys):
+    assert "找不到检查点" in refused(tmp_path, small_corpus, capsys, tmp_path / "none.pth")
+
+
+def test_resume_refuses_a_file_that_is_not_a_v12_checkpoint(tmp_path, small_corpus, capsys):
+    text = tmp_path / "notes.pth"
+    text.write_text("不是检查点", encoding="utf-8")
+    assert "读不出来" in refused(tmp_path, small_corpus, capsys, text)
+    other = tmp_path / "other.pth"
+    torch.save({"model": {}, "step": 3}, other)  # 别的程序存的 PyTorch 文件
+    assert "不是这一版 babygpt_v12_wandb.py 保存的检查点" in refused(tmp_path, small_corpus, capsys, other)
+
+
+def test_resume_refuses_an_old_checkpoint_without_optimizer_state(trained, tmp_path, small_corpus, capsys):
+    ckpt, _ = trained
+    old = torch.load(ckpt, weights_only=True)
+    old["optimizer"] = None  # 只够采样器用的检查点
+    torch.save(old, ckpt)
+    assert "没有优化器的状态" in refused(tmp_path, small_corpus, capsys, ckpt, "--max_iters", "12")
+
+
+def test_resume_refuses_other_model_settings(trained, tmp_path, small_corpus, capsys):
+    ckpt, _ = trained
+    message = refused(tmp_path, small_corpus, capsys, ckpt, "--max_iters", "12", "--n_embed", "32", "--n_layer", "3")
+    assert "--n_embed 16（现在是 32）" in message and "--n_layer 2（现在是 3）" in message
+
+
+def test_resume_refuses_when_nothing_is_left_to_train(trained, tmp_path, small_corpus, capsys):
+    ckpt, _ = trained  # 已经训练了 8 步，命令行的 --max_iters 也是 8
+    assert "没有要训练的了" in refused(tmp_path, small_corpus, capsys, ckpt)
+
+
+@pytest.fixture(params=["refused", "silent"])
+def unreachable_server(request):
+    """一个连不上的 wandb 服务器（只在本机 127.0.0.1 上）：refused 是没人在听的端口，连接马上被拒；
+    silent 是有人在听、却永远不回话的端口，只能等到超时。"""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    if request.param == "refused":
+        server.close()
+    else:
+        server.listen(8)
+    yield f"http://127.0.0.1:{port}"
+    server.close()
+
+
+def test_api_key_without_a_reachable_server_falls_back_to_offline(unreachable_server, tmp_path, small_corpus, monkeypatch, capsys):
+    import wandb
+
+    monkeypatch.delenv("WANDB_MODE")
+    monkeypatch.setenv("WANDB_API_KEY", "0" * 40)  # 有 key
+    monkeypatch.setenv("WANDB_BASE_URL", unreachable_server)
+    modes = []
+    real_init = wandb.init
+    monkeypatch.setattr(wandb, "init", lambda **kwargs: modes.append(kwargs["mode"]) or real_init(**kwargs))
+    v12.main(["--data", str(small_corpus), "--ckpt_path", str(tmp_path / "m.pth"), *TINY])
+    out = capsys.readouterr().out
+    assert modes == ["offline"]  # 没有去等在线的 wandb.init
+    assert out.count("连不上 wandb 的服务器") == 1 and "wandb 启动失败" not in out
+    runs = synced_runs(out)
+    assert len(runs) == 1 and [row["_step"] for row in history(runs[0])] == [0, 4, 8]  # 什么都没丢
+
+
+def test_reachable_server_is_used_online(monkeypatch):
+    """服务器回了话（哪怕是 404），就当连得上：不要把能用的在线记录错改成离线。"""
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)  # 每个请求都回 501
+    thread = threading.Thread(target=server.handle_request, daemon=True)
+    thread.start()
+    monkeypatch.setenv("WANDB_BASE_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        assert v12.wandb_server_reachable()
+    finally:
+        thread.join(5)
+        server.server_close()
 
 
 def test_interrupted_save_leaves_the_old_checkpoint_intact(tmp_path, trained, monkeypatch):
