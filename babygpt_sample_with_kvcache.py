@@ -292,7 +292,10 @@ def parse_args(argv=None):
     parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ckpt_path", default="model.pth", help="babygpt_v12_wandb.py 保存的检查点（默认：model.pth）")
     parser.add_argument("--prompt", action="append", help="直接用这个开头生成，不进入交互；可以重复给出多个")
-    parser.add_argument("--max_new_tokens", type=int, default=200, help="每次生成多少个字（默认：200）")
+    parser.add_argument("--max_new_tokens", type=int, default=300,
+                        help="每次最多生成多少个字；最长的词牌莺啼序连标点约 280 字（默认：300）")
+    parser.add_argument("--write_on", action="store_true",
+                        help="写完一首词（出现空行）也不停，一直写满 --max_new_tokens 个字")
     parser.add_argument("--temperature", type=float, default=0.8, help="温度，0 表示贪心（默认：0.8）")
     parser.add_argument("--top_k", type=int, default=0, help="只在分数最高的 k 个字里抽，0 表示不限（默认：0）")
     parser.add_argument("--seed", type=int, default=1337, help="随机种子（默认：1337）")
@@ -312,7 +315,8 @@ def parse_args(argv=None):
 def prepare_prompt(text, chars, block_size):
     """检查并整理一句开头：返回 (编号列表, 提示信息)；有词表外的字时返回 (None, 说明)。"""
     if text == "":
-        return [chars.index("\n")] if "\n" in chars else [0], "（空的开头：从换行开始，模型会先写一个词牌名）"
+        # 语料里每首词前面都是上一首词末尾的空行：从这里开始，模型会先写“词牌 作者”
+        return [chars.index("\n")] * 2 if "\n" in chars else [0], "（空的开头：从头写一首，先写词牌名和作者）"
     missing = "".join(sorted(set(text) - set(chars)))
     if missing:
         return None, f"这些字不在词表里：{missing}。请换个说法再试。"
@@ -323,8 +327,16 @@ def prepare_prompt(text, chars, block_size):
     return [chars.index(c) for c in text], note
 
 
+def ends_poem(ids, new_ids, newline):
+    """刚生成的字是不是一首词的结尾：语料里词与词之间隔一个空行，也就是连着两个换行。"""
+    previous = new_ids[-2] if len(new_ids) > 1 else ids[-1]
+    return new_ids[-1] == newline and previous == newline
+
+
 def write(model, chars, ids, args, use_cache, device, stream=True):
-    """生成一段文字并（可选地）逐字打印。返回 (新生成的编号列表, tokens/s)。"""
+    """生成一段文字并（可选地）逐字打印：写到这首词结束（出现空行）为止，最多 max_new_tokens 个字；
+    --write_on 时不在词尾停下。返回 (新生成的编号列表, tokens/s)。"""
+    newline = chars.find("\n")  # 词表里没有换行时是 -1，永远不会“写完一首”
     generator = torch.Generator(device=device).manual_seed(args.seed)
     idx = torch.tensor([ids], dtype=torch.long, device=device)  # (1, T)
     generate = generate_with_cache if use_cache else generate_without_cache
@@ -334,6 +346,8 @@ def write(model, chars, ids, args, use_cache, device, stream=True):
         new_ids.append(idx_next.item())  # .item() 也会等 GPU 算完，计时才准
         if stream:
             print(chars[new_ids[-1]], end="", flush=True)
+        if not args.write_on and ends_poem(ids, new_ids, newline):
+            break
     seconds = time.perf_counter() - start
     if stream:
         print()
@@ -381,7 +395,7 @@ def main(argv=None):
     if args.prompt:  # 非交互：逐个处理 --prompt，然后退出
         ok = [respond(model, chars, p, args, device) for p in args.prompt]
         return 0 if all(ok) else 1
-    print("输入一句开头，回车后模型接着写；直接回车让模型从头写一首。Ctrl-D 或 Ctrl-C 退出。")
+    print("输入一句开头，回车后模型接着写完这首词；直接回车让模型从头写一首。Ctrl-D 或 Ctrl-C 退出。")
     while True:
         try:
             text = input("请输入文字：")

@@ -88,9 +88,7 @@ def prepare(lesson, lesson_args):
     config = lesson.parse_args([*lesson_args, "--device", "cpu"])
     text = lesson.read_text(config.data)
     tokenizer = lesson.CharTokenizer.from_text(text)
-    data = torch.tensor(tokenizer.encode(text), dtype=torch.long)
-    n = int(0.9 * len(data))
-    splits = {"train": data[:n], "val": data[n:]}
+    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in lesson.split_poems(text).items()}
     x, _ = lesson.get_batch(splits["val"], config.batch_size, config.block_size, "cpu", torch.Generator().manual_seed(0))
     return config, len(tokenizer.chars), splits, x
 

@@ -6,6 +6,7 @@ import random
 import pytest
 
 import simplebigrammodel_with_comments as primer
+from conftest import LESSONS, load
 
 
 def fitted(text, alpha=0.5):
@@ -51,9 +52,16 @@ def test_smoothing_keeps_unseen_pairs_finite():
     assert 0 < model.prob(stoi["a"], 1) < 0.01
 
 
-def test_split_and_batch_shift():
-    train, val = primer.split(list(range(100)), 0.9)
-    assert train == list(range(90)) and val == list(range(90, 100))
+def test_split_holds_out_every_tenth_whole_poem_like_the_lessons(corpus_text):
+    poems = [f"词{i}\n第{i}句。\n" for i in range(25)]
+    splits = primer.split_poems("\n".join(poems))  # 词与词之间隔一个空行，和 data/ci.txt 一样
+    assert splits["val"] == "词9\n第9句。\n\n词19\n第19句。\n\n"  # 第 10、20 首，整首，连同后面的空行
+    assert splits["train"].count("\n\n") == 23 and "词9\n" not in splits["train"]
+    for name in LESSONS:  # 十二课按同样的方式分，验证集 NLL 和它们的验证集损失才能比
+        assert load(name).split_poems(corpus_text[:20000]) == primer.split_poems(corpus_text[:20000])
+
+
+def test_batch_shift():
     x, y = primer.get_batch(list(range(50)), batch_size=3, block_size=5, rng=random.Random(0))
     assert len(x) == len(y) == 3
     for xb, yb in zip(x, y):

@@ -135,8 +135,6 @@ def test_prompt_longer_than_block_size_is_cropped(model):
 
 def test_prompt_checks():
     assert sampler.prepare_prompt("春ⓧ江ⓨ", CHARS, BLOCK) == (None, "这些字不在词表里：ⓧⓨ。请换个说法再试。")
-    empty_ids, note = sampler.prepare_prompt("", CHARS, BLOCK)
-    assert empty_ids == [CHARS.index("\n")] and "换行" in note
 
 
 def test_foreign_and_broken_checkpoints(tmp_path, ckpt):
@@ -159,6 +157,47 @@ def test_foreign_and_broken_checkpoints(tmp_path, ckpt):
             sampler.load_checkpoint(str(path), "cpu")
 
 
+def scripted(monkeypatch, text):
+    """让模型“写”出给定的文字：pick_next 按顺序返回 text 里的字（模型照常前向计算，缓存照常更新）。"""
+    script = iter([CHARS.index(c) for c in text])
+    monkeypatch.setattr(sampler, "pick_next", lambda logits, *args: torch.tensor([[next(script)]]))
+
+
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_writing_stops_at_the_blank_line_that_ends_a_poem(model, monkeypatch, use_cache):
+    args = sampler.parse_args(["--max_new_tokens", "40"])
+    scripted(monkeypatch, "春江潮水连海平，\n明月共潮生。\n\n往事知多少\n小楼昨夜又东风\n\n")
+    new_ids, _ = sampler.write(model, CHARS, [CHARS.index("春")], args, use_cache, "cpu", stream=False)
+    assert "".join(CHARS[i] for i in new_ids) == "春江潮水连海平，\n明月共潮生。\n\n"  # 只写一首，到空行为止
+
+
+def test_writing_on_ignores_the_end_of_a_poem(model, monkeypatch):
+    args = sampler.parse_args(["--max_new_tokens", "12", "--write_on"])
+    scripted(monkeypatch, "春江\n\n往事\n\n小楼昨夜又东风故国")
+    new_ids, _ = sampler.write(model, CHARS, [CHARS.index("春")], args, True, "cpu", stream=False)
+    assert "".join(CHARS[i] for i in new_ids) == "春江\n\n往事\n\n小楼昨夜"  # 一直写满 12 个字
+
+
+def test_a_single_line_break_does_not_end_the_poem(model, monkeypatch):
+    """一首词的每一句后面都有换行，只有连着两个换行（空行）才算写完。提示词以换行结尾时，新写的换行就凑成了空行。"""
+    args = sampler.parse_args(["--max_new_tokens", "10"])
+    scripted(monkeypatch, "\n春\n江\n\n往事")
+    new_ids, _ = sampler.write(model, CHARS, [CHARS.index("春")], args, True, "cpu", stream=False)
+    assert "".join(CHARS[i] for i in new_ids) == "\n春\n江\n\n"
+    scripted(monkeypatch, "\n春江")
+    new_ids, _ = sampler.write(model, CHARS, [CHARS.index("\n")], args, True, "cpu", stream=False)
+    assert new_ids == [CHARS.index("\n")]
+
+
+def test_empty_prompt_starts_a_new_poem(model):
+    ids_, note = sampler.prepare_prompt("", CHARS, BLOCK)
+    assert ids_ == [CHARS.index("\n")] * 2 and "从头写一首" in note  # 和语料里每首词的开头一样：前面是一个空行
+
+
+def test_default_length_fits_the_longest_common_ci():
+    assert sampler.parse_args([]).max_new_tokens >= 280  # 莺啼序，连标点约 280 字
+
+
 # --- 通过真正的命令行 ---
 
 def cli(*args, stdin="", ckpt=None):
@@ -174,7 +213,7 @@ def test_interactive_session_handles_every_kind_of_input(ckpt):
     out = proc.stdout
     assert out.count("请输入文字：") == 5  # 四次输入，最后一次遇到 Ctrl-D（输入结束）
     assert "这些字不在词表里：ⓧ" in out
-    assert "空的开头：从换行开始" in out
+    assert "空的开头：从头写一首" in out
     assert f"只用最后 {BLOCK} 个字" in out
     assert out.count("tokens/s") == 3
 
