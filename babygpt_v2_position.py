@@ -34,13 +34,13 @@ def option(default, help):
 @dataclass
 class Config:
     # 训练
-    max_iters: int = option(1200, "训练多少步")
-    eval_interval: int = option(200, "每隔多少步评估一次")
+    max_iters: int = option(4000, "训练多少步")
+    eval_interval: int = option(250, "每隔多少步评估一次")
     eval_iters: int = option(20, "评估时每个数据集取多少个批次求平均")
-    batch_size: int = option(16, "每个批次有多少段文字")
-    block_size: int = option(32, "上下文长度：模型最多往前看多少个字")
+    batch_size: int = option(32, "每个批次有多少段文字")
+    block_size: int = option(16, "上下文长度：模型最多往前看多少个字")
     learning_rate: float = option(1e-2, "AdamW 的最大学习率（预热之后、衰减之前）")
-    warmup_iters: int = option(100, "预热：前这么多步里学习率从 0 线性升到 learning_rate")
+    warmup_iters: int = option(500, "预热：前这么多步里学习率从 0 线性升到 learning_rate")
     min_lr_ratio: float = option(0.1, "余弦衰减：最后一步的学习率是 learning_rate 的多少倍")
     weight_decay: float = option(0.1, "AdamW 的权重衰减：每一步把矩阵权重往 0 拉回一点")
     grad_clip: float = option(1.0, "梯度裁剪：梯度的总长度超过它就按比例缩短；0 表示不裁剪")

@@ -1,10 +1,18 @@
-"""把每一课按默认设置完整跑一遍，量出验证集损失、用时和与上一课的 diff 行数，打印 README 用的表格。
+"""把每一课按默认设置完整跑一遍，量出验证集损失、用时（秒，以及时间单位 R 的倍数），画出学习曲线。
 
-这不是单元测试（pytest 不会收集它），要跑几分钟到十几分钟：
-    python tests/benchmark_lessons.py                    # v1-v10（v11、v12 的默认值是 GPU 配方，只列出 diff 行数）
-    python tests/benchmark_lessons.py --lessons 1 4 10   # 只跑其中几课
-    python tests/benchmark_lessons.py --extra "--max_iters 500"   # 给每一课追加参数（调参用）
-每一课都在单独的子进程里运行，和学习者在终端里运行完全一样。
+这不是单元测试（pytest 不会收集它），要跑半个多小时：
+    python tests/benchmark_lessons.py                      # R，再加 v1-v10 的默认设置：表格 + docs/ladder.png
+    python tests/benchmark_lessons.py --lessons 1 4 10     # 只跑其中几课
+    python tests/benchmark_lessons.py --extra "--max_iters 500"   # 给每一课追加参数（调参用，不画图）
+    python tests/benchmark_lessons.py --tries              # 只跑每一课文档字符串里“试一试”的命令
+    python tests/benchmark_lessons.py --seeds 1 2          # 只跑 v1、v4、v6、v7 换种子
+    python tests/benchmark_lessons.py --stability          # 只跑 v5-v10，步数是默认的 4 倍
+    python tests/benchmark_lessons.py --write              # 同时把量出的数字写回 README 的表格和各课的文档字符串
+    python tests/benchmark_lessons.py --from_json r.json   # 不重跑，用 --json r.json 存下的结果画图、写回
+每一课都在单独的子进程里运行，和学习者在终端里运行完全一样；一次只跑一个，用时才准。
+
+时间单位 R：v1 跑原课程 v1 的工作量（下面的 R_COMMAND）所花的时间，和各课在同一次运行里量，
+所以“几 R”在快慢不同的机器上、同一台机器忙闲不同的日子里都可以比。
 """
 
 import argparse
@@ -13,6 +21,7 @@ import difflib
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -31,9 +40,14 @@ LESSONS = [
     (9, "babygpt_v9_layer_norm.py", "LayerNorm（pre-norm）"),
     (10, "babygpt_v10_dropout.py", "Dropout"),
     (11, "babygpt_v11_hyper_params.py", "GPU 规模的超参数"),
-    (12, "babygpt_v12_wandb.py", "wandb 记录 + 检查点"),
+    (12, "babygpt_v12_wandb.py", "wandb 记录 + 检查点 + 续训"),
 ]
+R_COMMAND = ("babygpt_v1.py --device cpu --max_iters 5000 --block_size 8 --batch_size 32 --n_embed 32 "
+             "--eval_iters 100 --eval_interval 200 --max_new_tokens 1")
 STEP_LINE = re.compile(r"step (\d+)/(\d+): train loss ([\d.]+), val loss ([\d.]+), ([\d,]+) tokens/s")
+PRIMER_LINE = re.compile(r"(训练集|验证集)平均负对数似然（NLL）：([\d.]+)")
+SEED_LESSONS = (1, 4, 6, 7)  # 换种子也要成立：v4 < v1、v7 < v6
+TABLE_START, TABLE_END = "<!-- ladder-table -->", "<!-- /ladder-table -->"
 
 
 def code_lines(file):
@@ -56,7 +70,8 @@ def run_lesson(file, extra, threads=None):
 
 
 def run_curve(file, extra, threads=None):
-    """运行一课，返回 {"seconds": 秒数, "curve": [(步数, 训练损失, 验证损失, 训练 tokens/s), ...]}。
+    """运行一个脚本（课程或入门脚本），返回 {"seconds": 秒数, "curve": [(步数, 训练损失, 验证损失, tokens/s), ...]}。
+    入门脚本没有训练步，curve 只有一行 (0, 训练集 NLL, 验证集 NLL, 0)。
     threads 给定时用这么多个 CPU 线程（OMP_NUM_THREADS）；损失在同样的线程数下逐位相同。"""
     env = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
     if threads:
@@ -65,32 +80,206 @@ def run_curve(file, extra, threads=None):
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     seconds = time.perf_counter() - t0
-    steps = STEP_LINE.findall(proc.stdout)
-    if proc.returncode != 0 or not steps:
+    curve = [(int(s), float(tr), float(va), int(tps.replace(",", ""))) for s, _, tr, va, tps in STEP_LINE.findall(proc.stdout)]
+    nll = dict(PRIMER_LINE.findall(proc.stdout))
+    if not curve and len(nll) == 2:
+        curve = [(0, float(nll["训练集"]), float(nll["验证集"]), 0)]
+    if proc.returncode != 0 or not curve:
         raise RuntimeError(f"{file} {' '.join(extra)} 运行失败：\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
-    curve = [(int(s), float(tr), float(va), int(tps.replace(",", ""))) for s, _, tr, va, tps in steps]
     return {"seconds": seconds, "curve": curve}
+
+
+def tries(file):
+    """一课文档字符串里“试一试”下面的命令：[(整行, 命令)]。命令是缩进的 python 行，# 之后是量出的数字。"""
+    doc = ast.get_docstring(ast.parse((ROOT / file).read_text(encoding="utf-8")), clean=False)
+    lines = doc.split("试一试", 1)[1].splitlines()[1:] if "试一试" in doc else []
+    found = []
+    for line in lines:
+        if not line.strip():
+            break
+        if line.strip().startswith("python "):
+            found.append((line, line.split("#")[0].strip()))
+    return found
+
+
+def describe(result):
+    """一次运行的结果写成一句话，和文档字符串里“试一试”命令后面的注释一样。"""
+    _, train_loss, val_loss, _ = result["curve"][-1]
+    return f"验证集 {val_loss:.2f}，训练集 {train_loss:.2f}"
+
+
+def write_back(file, replacements):
+    """把文档字符串里的旧行换成新行（只动文档字符串）。"""
+    path = ROOT / file
+    source = path.read_text(encoding="utf-8")
+    end = ast.parse(source).body[0].end_lineno
+    lines = source.splitlines(keepends=True)
+    doc = "".join(lines[:end])
+    for old, new in replacements:
+        assert doc.count(old) == 1, (file, old)
+        doc = doc.replace(old, new)
+    path.write_text(doc + "".join(lines[end:]), encoding="utf-8")
+
+
+def measure_r():
+    result = run_curve(R_COMMAND.split()[0], R_COMMAND.split()[1:])
+    print(f"R = {result['seconds']:.1f}s（python {R_COMMAND}）", flush=True)
+    return result["seconds"]
+
+
+def ladder(args):
+    """R 和各课的默认设置。返回每课的结果。"""
+    r = measure_r()
+    rows = []
+    print("| 课 | 新增的概念 | 与上一课的代码 diff 行数 | 验证集损失 | 训练损失 | 用时 | 用时（R） | 训练 tokens/s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for n, file, idea in LESSONS:
+        diff = diff_size(LESSONS[n - 2][1], file) if n > 1 else 0
+        if n not in args.lessons:
+            if n >= 11:  # GPU 规模的默认值，在 CPU 上要跑几个小时：只列出 diff 行数
+                print(f"| `{file}` | {idea} | {diff} | （GPU 配方，见下文） | | | | |")
+            continue
+        result = run_curve(file, args.extra.split())
+        _, train_loss, val_loss, tps = result["curve"][-1]
+        rows.append({"lesson": n, "file": file, "idea": idea, "diff": diff, "r": r, **result})
+        seconds = result["seconds"]
+        print(f"| `{file}` | {idea} | {diff if n > 1 else '—'} | {val_loss:.4f} | {train_loss:.4f} | {seconds:.0f}s | "
+              f"{seconds / r:.2f} | {tps:,} |", flush=True)
+    total = sum(row["seconds"] for row in rows)
+    print(f"合计 {total:.0f}s = {total / r:.1f} R", flush=True)
+    return rows
+
+
+def table_markdown(rows):
+    r = rows[0]["r"]
+    lines = [f"| 课 | 新增的概念 | 与上一课的代码 diff 行数 | 验证集损失 | 训练损失 | 用时 | 用时（R = {r:.0f}s） |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        _, train_loss, val_loss, _ = row["curve"][-1]
+        diff = row["diff"] if row["lesson"] > 1 else "—"
+        lines.append(f"| `{row['file']}` | {row['idea']} | {diff} | {val_loss:.4f} | {train_loss:.4f} | "
+                     f"{row['seconds']:.0f}s | {row['seconds'] / r:.2f} |")
+    for n, file, idea in LESSONS[10:]:
+        lines.append(f"| `{file}` | {idea} | {diff_size(LESSONS[n - 2][1], file)} | （GPU 配方，见下文） | | | |")
+    total = sum(row["seconds"] for row in rows)
+    lines.append(f"| 合计（v1–v10） | | | | | {total:.0f}s | {total / r:.1f} |")
+    return "\n".join(lines)
+
+
+def draw(rows, out):
+    """十课的验证集损失曲线画在一张图上。"""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from attention_heatmap import use_cjk_font  # 仓库自带的中文字体
+
+    use_cjk_font()
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    colors = plt.get_cmap("tab10").colors
+    for row, color in zip(rows, colors):
+        steps = [s for s, _, _, _ in row["curve"][1:]]  # 第 0 步都是 ln V，略去，纵轴才看得清
+        vals = [v for _, _, v, _ in row["curve"][1:]]
+        style = "--" if row["lesson"] in (3, 5, 6) else "-"
+        ax.plot(steps, vals, style, color=color, label=f"v{row['lesson']} {row['idea']}（{vals[-1]:.2f}）")
+    ax.set_xlabel("训练步数")
+    ax.set_ylabel("验证集损失（交叉熵，nats/字）")
+    ax.set_title("十课的验证集损失：默认设置，同一个种子")
+    lowest = min(v for row in rows for _, _, v, _ in row["curve"][1:])
+    ax.set_ylim(lowest - 0.05, lowest + 1.3)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncol=2)
+    fig.savefig(out, dpi=100)
+    print(f"已画出 {out}", flush=True)
+
+
+def run_tries(args):
+    rows, updates = [], {}
+    for n, file, _ in LESSONS[:10]:
+        if n not in args.lessons:
+            continue
+        for line, command in tries(file):
+            script, *extra = shlex.split(command)[1:]
+            result = run_curve(script, extra)
+            rows.append({"lesson": n, "command": command, **result})
+            print(f"v{n}: {command}  ->  {describe(result)}（{result['seconds']:.0f}s）", flush=True)
+            indent = line[: len(line) - len(line.lstrip())]
+            updates.setdefault(file, []).append((line, f"{indent}{command}  # {describe(result)}"))
+    if args.write:
+        for file, replacements in updates.items():
+            write_back(file, replacements)
+    return rows
+
+
+def run_seeds(args):
+    rows = []
+    for seed in args.seeds:
+        for n in SEED_LESSONS:
+            result = run_curve(LESSONS[n - 1][1], ["--seed", str(seed)])
+            rows.append({"lesson": n, "seed": seed, **result})
+            print(f"--seed {seed} v{n}: {describe(result)}", flush=True)
+    return rows
+
+
+def run_stability(args):
+    import babygpt_v1
+
+    rows = []
+    longer = 4 * babygpt_v1.Config.max_iters
+    for n in range(5, 11):
+        if n in args.lessons:
+            result = run_curve(LESSONS[n - 1][1], ["--max_iters", str(longer), "--eval_interval", "1000"])
+            rows.append({"lesson": n, "max_iters": longer, **result})
+            print(f"v{n} --max_iters {longer}: {describe(result)}（{result['seconds']:.0f}s）", flush=True)
+    return rows
+
+
+def update_docs(rows):
+    """README 的表格和各课文档字符串里“默认设置下……”那一句，换成这次量出的数字。"""
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)
+    readme.write_text(text[:start] + "\n" + table_markdown(rows) + "\n" + text[end:], encoding="utf-8")
+    pattern = re.compile(r"默认设置下（2 核 CPU，约 \d+ 秒，[\d.]+ R）：验证集损失 [\d.]+，训练损失 [\d.]+")
+    for row in rows:
+        _, train_loss, val_loss, _ = row["curve"][-1]
+        path = ROOT / row["file"]
+        old = pattern.search(path.read_text(encoding="utf-8"))
+        if old:
+            new = (f"默认设置下（2 核 CPU，约 {row['seconds']:.0f} 秒，{row['seconds'] / row['r']:.1f} R）："
+                   f"验证集损失 {val_loss:.4f}，训练损失 {train_loss:.4f}")
+            write_back(row["file"], [(old.group(0), new)])
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lessons", type=int, nargs="+", default=list(range(1, 11)), help="跑哪几课（默认 1-10）")
-    parser.add_argument("--extra", default="", help="追加给每一课的参数")
+    parser.add_argument("--extra", default="", help="追加给每一课的参数（给了它就不画图、不写回）")
+    parser.add_argument("--tries", action="store_true", help="只跑“试一试”的命令")
+    parser.add_argument("--seeds", type=int, nargs="*", help="只跑 v1、v4、v6、v7 换这些种子")
+    parser.add_argument("--stability", action="store_true", help="只跑 v5-v10，步数是默认的 4 倍")
+    parser.add_argument("--write", action="store_true", help="把量出的数字写回 README 和文档字符串，重画 docs/ladder.png")
     parser.add_argument("--json", help="把结果另存为 JSON")
+    parser.add_argument("--from_json", help="不重跑：读之前 --json 存下的默认设置的结果，画图、写回（和 --write 一起用）")
     args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
 
-    rows = []
-    print("| 课 | 新增的概念 | 与上一课的代码 diff 行数 | 验证集损失 | 训练损失 | 用时 | 训练 tokens/s |")
-    print("|---|---|---:|---:|---:|---:|---:|")
-    for n, file, idea in LESSONS:
-        diff = diff_size(LESSONS[n - 2][1], file) if n > 1 else 0
-        if n not in args.lessons:
-            if n >= 11:  # GPU 规模的默认值，在 CPU 上要跑几个小时：只列出 diff 行数
-                print(f"| `{file}` | {idea} | {diff} | （GPU 配方，未在 CPU 上跑） | | | |")
-            continue
-        seconds, train_loss, val_loss, tps = run_lesson(file, args.extra.split())
-        rows.append({"lesson": n, "file": file, "diff": diff, "val": val_loss, "train": train_loss, "seconds": seconds, "tokens_per_sec": tps})
-        print(f"| `{file}` | {idea} | {diff if n > 1 else '—'} | {val_loss:.4f} | {train_loss:.4f} | {seconds:.0f}s | {tps:,} |", flush=True)
+    if args.from_json:
+        rows = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+        draw(rows, ROOT / "docs" / "ladder.png")
+        update_docs(rows)
+        return
+    if args.tries:
+        rows = run_tries(args)
+    elif args.seeds:
+        rows = run_seeds(args)
+    elif args.stability:
+        rows = run_stability(args)
+    else:
+        rows = ladder(args)
+        if args.write and not args.extra and [row["lesson"] for row in rows] == list(range(1, 11)):
+            draw(rows, ROOT / "docs" / "ladder.png")
+            update_docs(rows)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
 
