@@ -2,14 +2,17 @@
 
 代码和 v10 完全相同，只改了默认值：
     diff babygpt_v10_dropout.py babygpt_v11_hyper_params.py
-- n_embed 384、n_head 6（每个头 64 维）、n_layer 6：约 1 千万个参数，比课程默认大两个数量级；
+- n_embed 384、n_head 6（每个头 64 维）、n_layer 6：约 1500 万个参数（其中 470 万在字向量表和 lm_head 里），
+  比课程默认大两个数量级；
 - block_size 256：能看到前面 256 个字，一首词的上下阕都在视野里；
 - batch_size 64：每步 64×256 = 16384 个字，梯度更平稳；
-- learning_rate 3e-4：模型大、每步的字多，学习率要小一些才稳；
+- learning_rate 1e-3、预热 100 步：模型大、每步的字多，学习率要小一些才稳，预热也不必那么长；
 - dropout 0.2：模型大了更容易背下训练集，正则化要加强；
-- max_iters 5000、eval_interval 500、eval_iters 200：训练更久，评估更准。
+- max_iters 2500、eval_interval 500、eval_iters 200：2500 步已经把训练集看了二十多遍，再训练就开始背书了
+  （验证集损失回升），评估也取更多的批次，数字更准。
 这是给 GPU 的配方，在笔记本的 CPU 上要跑好几个小时；CPU 上请用 v12 提示的 CPU 配方（见 README）。
-原课程在 GPU 上用这套配方 5000 步得到验证集损失 3.98（约 13 分钟）。
+在一块 NVIDIA H200 上，v12（模型和训练与这一课相同）用这套默认值训练 2500 步：验证集损失 3.6458，
+约 270 000 tokens/s，整条命令 214 秒。
 """
 
 import argparse

@@ -1,20 +1,23 @@
-"""BabyGPT v12：用 wandb 记录实验，并保存检查点给采样器用。
+"""BabyGPT v12：用 wandb 记录实验，保存检查点给采样器用，中断了可以接着训练。
 
 新增（模型和 v11 完全相同）：
 - wandb：每次评估把训练损失、验证集损失和 tokens/s 记录下来，超参数记在 config 里。
-  有 API key 时在线记录；没有时离线记录，并打印以后上传用的 wandb sync 命令；
-  WANDB_MODE=disabled 关掉它。wandb 出任何问题都只打印一行，训练照常进行。
-- 检查点（--ckpt_path，默认 model.pth）：超参数、词表、权重、训练了多少步、最后的验证集损失。
-  先写临时文件再改名，中途被打断也不会留下半个文件；训练时按 Ctrl-C 会停下并保存已经学到的参数。
+  有 API key 时在线记录；没有 key，或者有 key 但三秒内连不上服务器，就离线记录，并打印以后上传用的
+  wandb sync 命令；WANDB_MODE=disabled 关掉它。wandb 出任何问题都只打印一行，训练照常进行。
+- 检查点（--ckpt_path，默认 model.pth）：超参数、词表、权重、训练了多少步、评估记录，还有接着训练要用的
+  优化器状态和随机数状态。先写临时文件再改名，中途被打断也不会留下半个文件。
   babygpt_sample_with_kvcache.py 读它来写词，不需要再读语料。
+- Ctrl-C 和 --resume：训练时按 Ctrl-C，做完手上这一步再停下、保存检查点（参数不会只更新了一半）；
+  同一条命令加上 --resume，就从那一步接着训练，最后打印的 step N/N 那一行和一口气训练完的逐位相同。
+  --max_iters 可以调大：学习率的余弦曲线按新的步数重排。模型设置和检查点对不上、已经没有要训练的步数、
+  检查点不存在或不是 v12 存的，都只说一句为什么，什么都不动。
 - 在 CPU 上开始之前先估计要多久，太久就给出 CPU 配方。
     diff babygpt_v11_hyper_params.py babygpt_v12_wandb.py
 
-CPU 配方（README 快速开始里的命令：n_embed 96、4 头、4 层、block_size 64、batch 16、学习率 2e-3、
-不用 dropout、5000 步）在 2 核 CPU 上约 10.5 分钟，验证集损失 4.56（训练损失 4.13）。
-CPU 上十分钟只够看大约 500 万个字，这时模型小一点、每步快一点反而学得多：6104 个字的输出层
-（lm_head 加上 softmax）占了每一步一半以上的计算。同样约十分钟，n_embed 128 的模型只来得及走 3800 步，
-验证集损失 4.74。
+CPU 配方（README 快速开始里的命令：n_embed 96、4 头、4 层、block_size 64、batch 16、学习率 3e-3、预热 200 步、
+不用 dropout、5000 步）的结果由 python tests/benchmark_lessons.py --cpu_recipe 量出，写在 README 里。
+CPU 上这点时间只够看大约 500 万个字，这时模型小一点、每步快一点反而学得多：6104 个字的输出层
+（lm_head 加上 softmax）占了每一步一半以上的计算。
 """
 
 import argparse
@@ -406,7 +409,7 @@ def read_text(path):
 
 CPU_RECIPE = (
     "--max_iters 5000 --eval_interval 500 --eval_iters 20 --batch_size 16 --block_size 64 "
-    "--learning_rate 2e-3 --n_embed 96 --n_head 4 --n_layer 4 --dropout 0"
+    "--learning_rate 3e-3 --warmup_iters 200 --n_embed 96 --n_head 4 --n_layer 4 --dropout 0"
 )
 
 

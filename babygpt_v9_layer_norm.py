@@ -6,14 +6,22 @@
 原始 Transformer（2017）是 post-norm：LN(x + f(x))，每次相加之后再归一化。
     diff babygpt_v8_projection.py babygpt_v9_layer_norm.py
 
-默认设置下（2 核 CPU，约 64 秒）：验证集损失 5.75，比 v8（5.28）差。把三个 LayerNorm 分开拿掉、各训练一遍
-（python tests/layernorm_ablation.py），就知道是哪一个：只去掉 lm_head 前面的 ln_f，损失是 5.23，比 v8 还好；
-只留 ln_f，是 6.08。原因在 ln_f 的一个性质：残差通路上的向量不管整体放大多少倍，归一化之后都一样，
-所以损失管不住通路的长度。学习率 1e-2 训练 1200 步，它的长度从 0.46 长到 419，其中 68% 是每个位置都一样、
-和“这是哪个字”无关的部分；归一化之后各个位置看起来差不多，有用的信息被淹没了。去掉 ln_f，通路一长 logits
-就跟着变大、损失马上变大，所以它只长到 5.4。学习率降到 3e-3，通路只长到 31，有没有 ln_f 损失都是 5.48。
-学习率 1e-2 下这样的训练也很不稳：用 1 个线程时，换个种子（--seed 1、2）是 5.99、5.96，默认的种子是 5.64。
-所以 GPT 的训练都用更小的学习率：v11 是 3e-4，v12 的 CPU 配方是 2e-3；它们都保留 ln_f，和 GPT-2 一样。
+默认设置下（2 核 CPU，约 112 秒，2.5 R）：验证集损失 4.5102，训练损失 4.4689。
+
+和 v8 几乎一样。LayerNorm 的好处不在这么小、这么浅的模型上，而在学习率大、层数多的时候：
+每个子层的输入大小都稳定，训练不容易失控（见“试一试”）。它也要配方配合，这两条在 v1 的说明里：
+- 权重衰减：ln_f 看不出残差通路有多长（整个向量放大多少倍，归一化之后都一样），损失就管不住这个长度；
+  不衰减时通路越长越大，同样大小的一步改动就显得越来越小，学得越来越慢。
+- 预热：刚初始化时向量都很小，归一化把它们放大成方差 1，注意力分数一下子就很尖；一开始就用大的学习率，
+  v9 会落后 v8 一截，之后很难追回来。
+这两条的效果可以用 python tests/layernorm_ablation.py 看（它把三个 LayerNorm 分开拿掉各训练一遍，
+量残差通路的长度），也可以用 tests/sweep_recipe.py 比不同的配方（README 的“训练配方”一节）。
+
+试一试：把学习率调到 3e-2，并去掉预热和梯度裁剪这两道保险。没有 LayerNorm 的 v8 撑不住，v9 还能训练：
+    python babygpt_v8_projection.py --max_iters 1000 --learning_rate 3e-2 --warmup_iters 0 --grad_clip 0
+    python babygpt_v9_layer_norm.py --max_iters 1000 --learning_rate 3e-2 --warmup_iters 0 --grad_clip 0
+
+下一课：diff babygpt_v9_layer_norm.py babygpt_v10_dropout.py
 """
 
 import argparse

@@ -1,7 +1,7 @@
 """从文泉驿微米黑（WenQuanYi Micro Hei）里取出语料用到的字，做成 data/fonts/wqy-microhei-ci.ttf。
 
-画注意力热图时，坐标轴上要写汉字；新装的机器上常常没有中文字体，matplotlib 会画出一个个方框。
-所以仓库自带一份只含语料里的字（再加 ASCII 和常用标点）的子集字体，约 1 MB。
+画注意力热图和学习曲线时，图上要写汉字；新装的机器上常常没有中文字体，matplotlib 会画出一个个方框。
+所以仓库自带一份只含语料里的字、两个画图脚本里的字（再加 ASCII 和常用标点）的子集字体，约 1 MB。
 文泉驿微米黑以 Apache-2.0（或 GPL-3+ 加字体例外）发布，子集照样以 Apache-2.0 发布，见 data/fonts/LICENSE。
 
 重新生成（需要 fonttools，装 matplotlib 时已经带上了）：
@@ -18,6 +18,7 @@ from fontTools.ttLib import TTCollection
 
 HERE = Path(__file__).resolve().parent
 EXTRA = "".join(chr(c) for c in range(0x20, 0x7F)) + "，。、：；！？（）《》“”‘’·—…"
+FIGURE_SCRIPTS = ["tests/attention_heatmap.py", "tests/benchmark_lessons.py"]  # 画图的脚本
 
 
 def main(argv=None):
@@ -27,6 +28,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     font = TTCollection(args.ttc).fonts[0]  # 集合里的第一个是微米黑（第二个是等宽的 Mono）
     text = (HERE / "ci.txt").read_text(encoding="utf-8")
+    for script in FIGURE_SCRIPTS:  # 图上的标题、坐标轴说明里的字（比如“交叉熵”的“熵”）语料里不一定有
+        text += (HERE.parent / script).read_text(encoding="utf-8")
     wanted = sorted(set(text) - {"\n"}) + list(EXTRA)
     cmap = font.getBestCmap()
     missing = [ch for ch in wanted if ord(ch) not in cmap]

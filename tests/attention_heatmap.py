@@ -26,6 +26,7 @@ from benchmark_lessons import ROOT  # noqa: E402
 
 FONT = ROOT / "data" / "fonts" / "wqy-microhei-ci.ttf"
 DEFAULT_TEXT = "大江东去，浪淘尽，千古风流人物。"
+PUNCTUATION = "，。、；：？！"
 
 
 def use_cjk_font():
@@ -104,6 +105,16 @@ def draw(model, chars, text, title, out):
     return weights
 
 
+def on_latest_punctuation(wei, text):
+    """一个头 (T, T) 放在“最近的一个标点”上的平均权重：只算前面已经有标点的那些行。
+    标点是上一句的结尾，它后面就是这一句的开头。没有标点时返回 None。"""
+    marks = [i for i, c in enumerate(text) if c in PUNCTUATION]
+    rows = [(t, max(m for m in marks if m <= t)) for t in range(len(text)) if any(m <= t for m in marks)]
+    if not rows:
+        return None
+    return sum(wei[t, m].item() for t, m in rows) / len(rows)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ckpt_path", default="model.pth", help="v12 的检查点（默认：model.pth）")
@@ -122,8 +133,11 @@ def main(argv=None):
         model, chars, title = model_from_lesson(args.lesson, args.lesson_args)
     weights = draw(model, chars, args.text, title, args.out)
     print(f"已写入 {args.out}：{len(weights)} 个头")
-    for i, wei in enumerate(weights):  # 每个头平均分给当前字、前一个字多少注意力
-        print(f"  头 {i}：当前字 {wei.diagonal().mean():.2f}，前一个字 {wei.diagonal(-1).mean():.2f}")
+    n_head = len(weights) // len(getattr(model, "blocks", [None]))
+    for i, wei in enumerate(weights):  # 每个头平均分给当前字、前一个字、最近的标点多少注意力
+        line = f"  第 {i // n_head + 1} 层 · 头 {i % n_head}：当前字 {wei.diagonal().mean():.2f}，前一个字 {wei.diagonal(-1).mean():.2f}"
+        latest = on_latest_punctuation(wei, args.text)
+        print(line + (f"，最近的标点 {latest:.2f}" if latest is not None else ""))
 
 
 if __name__ == "__main__":

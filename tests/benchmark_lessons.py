@@ -7,6 +7,7 @@
     python tests/benchmark_lessons.py --tries              # 只跑每一课文档字符串里“试一试”的命令
     python tests/benchmark_lessons.py --seeds 1 2          # 只跑 v1、v4、v6、v7 换种子
     python tests/benchmark_lessons.py --stability          # 只跑 v5-v10，步数是默认的 4 倍
+    python tests/benchmark_lessons.py --cpu_recipe         # 只跑 R 和 v12 的 CPU 配方（README 的快速开始）
     python tests/benchmark_lessons.py --write              # 同时把量出的数字写回 README 的表格和各课的文档字符串
     python tests/benchmark_lessons.py --from_json r.json   # 不重跑，用 --json r.json 存下的结果画图、写回
 每一课都在单独的子进程里运行，和学习者在终端里运行完全一样；一次只跑一个，用时才准。
@@ -44,7 +45,8 @@ LESSONS = [
 ]
 R_COMMAND = ("babygpt_v1.py --device cpu --max_iters 5000 --block_size 8 --batch_size 32 --n_embed 32 "
              "--eval_iters 100 --eval_interval 200 --max_new_tokens 1")
-STEP_LINE = re.compile(r"step (\d+)/(\d+): train loss ([\d.]+), val loss ([\d.]+), ([\d,]+) tokens/s")
+STEP_LINE = re.compile(r"step (\d+)/(\d+): train loss ([\d.]+|nan|inf), val loss ([\d.]+|nan|inf), ([\d,]+) tokens/s")
+FOCUS_LINE = re.compile(r"头 \d+：当前字 ([\d.]+)，前一个字 ([\d.]+)")  # tests/attention_focus.py 打印的
 PRIMER_LINE = re.compile(r"(训练集|验证集)平均负对数似然（NLL）：([\d.]+)")
 SEED_LESSONS = (1, 4, 6, 7)  # 换种子也要成立：v4 < v1、v7 < v6
 TABLE_START, TABLE_END = "<!-- ladder-table -->", "<!-- /ladder-table -->"
@@ -86,15 +88,17 @@ def run_curve(file, extra, threads=None):
         curve = [(0, float(nll["训练集"]), float(nll["验证集"]), 0)]
     if proc.returncode != 0 or not curve:
         raise RuntimeError(f"{file} {' '.join(extra)} 运行失败：\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
-    return {"seconds": seconds, "curve": curve}
+    focus = FOCUS_LINE.findall(proc.stdout)
+    focus = [(float(a), float(b)) for a, b in focus[len(focus) // 2 :]]  # 训练之前、之后各打印一遍：要之后的
+    return {"seconds": seconds, "curve": curve, "focus": focus}
 
 
 def tries(file):
     """一课文档字符串里“试一试”下面的命令：[(整行, 命令)]。命令是缩进的 python 行，# 之后是量出的数字。"""
-    doc = ast.get_docstring(ast.parse((ROOT / file).read_text(encoding="utf-8")), clean=False)
-    lines = doc.split("试一试", 1)[1].splitlines()[1:] if "试一试" in doc else []
+    lines = ast.get_docstring(ast.parse((ROOT / file).read_text(encoding="utf-8")), clean=False).splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("试一试")]  # 以“试一试”开头的那一段
     found = []
-    for line in lines:
+    for line in lines[starts[0] + 1 :] if starts else []:
         if not line.strip():
             break
         if line.strip().startswith("python "):
@@ -105,7 +109,10 @@ def tries(file):
 def describe(result):
     """一次运行的结果写成一句话，和文档字符串里“试一试”命令后面的注释一样。"""
     _, train_loss, val_loss, _ = result["curve"][-1]
-    return f"验证集 {val_loss:.2f}，训练集 {train_loss:.2f}"
+    text = f"验证集 {val_loss:.2f}，训练集 {train_loss:.2f}"
+    if result.get("focus"):  # 每个头放在当前字、前一个字上的注意力
+        text += "；当前字/前一个字 " + "、".join(f"{a:.2f}/{b:.2f}" for a, b in result["focus"])
+    return text
 
 
 def write_back(file, replacements):
@@ -175,7 +182,7 @@ def draw(rows, out):
     from attention_heatmap import use_cjk_font  # 仓库自带的中文字体
 
     use_cjk_font()
-    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(8, 6), layout="constrained")
     colors = plt.get_cmap("tab10").colors
     for row, color in zip(rows, colors):
         steps = [s for s, _, _, _ in row["curve"][1:]]  # 第 0 步都是 ln V，略去，纵轴才看得清
@@ -188,19 +195,21 @@ def draw(rows, out):
     lowest = min(v for row in rows for _, _, v, _ in row["curve"][1:])
     ax.set_ylim(lowest - 0.05, lowest + 1.3)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=2)
+    fig.legend(loc="outside lower center", fontsize=8, ncol=2)  # 图例放在图下面，不挡曲线
     fig.savefig(out, dpi=100)
     print(f"已画出 {out}", flush=True)
 
 
 def run_tries(args):
-    rows, updates = [], {}
+    rows, updates, done = [], {}, {}
     for n, file, _ in LESSONS[:10]:
         if n not in args.lessons:
             continue
         for line, command in tries(file):
             script, *extra = shlex.split(command)[1:]
-            result = run_curve(script, extra)
+            if command not in done:  # 几课里出现的同一条命令只跑一次
+                done[command] = run_curve(script, extra, args.threads)
+            result = done[command]
             rows.append({"lesson": n, "command": command, **result})
             print(f"v{n}: {command}  ->  {describe(result)}（{result['seconds']:.0f}s）", flush=True)
             indent = line[: len(line) - len(line.lstrip())]
@@ -215,7 +224,7 @@ def run_seeds(args):
     rows = []
     for seed in args.seeds:
         for n in SEED_LESSONS:
-            result = run_curve(LESSONS[n - 1][1], ["--seed", str(seed)])
+            result = run_curve(LESSONS[n - 1][1], ["--seed", str(seed)], args.threads)
             rows.append({"lesson": n, "seed": seed, **result})
             print(f"--seed {seed} v{n}: {describe(result)}", flush=True)
     return rows
@@ -228,10 +237,21 @@ def run_stability(args):
     longer = 4 * babygpt_v1.Config.max_iters
     for n in range(5, 11):
         if n in args.lessons:
-            result = run_curve(LESSONS[n - 1][1], ["--max_iters", str(longer), "--eval_interval", "1000"])
+            result = run_curve(LESSONS[n - 1][1], ["--max_iters", str(longer), "--eval_interval", "1000"], args.threads)
             rows.append({"lesson": n, "max_iters": longer, **result})
             print(f"v{n} --max_iters {longer}: {describe(result)}（{result['seconds']:.0f}s）", flush=True)
     return rows
+
+
+def run_cpu_recipe(args):
+    """R，然后是 README 快速开始里的 v12 CPU 配方（检查点写到 --ckpt_path，画注意力图要用它）。"""
+    import babygpt_v12_wandb
+
+    r = measure_r()
+    command = [*babygpt_v12_wandb.CPU_RECIPE.split(), "--ckpt_path", args.ckpt_path]
+    result = run_curve("babygpt_v12_wandb.py", command, args.threads)
+    print(f"v12 CPU 配方：{describe(result)}，{result['seconds']:.0f}s = {result['seconds'] / r:.1f} R", flush=True)
+    return [{"r": r, "command": babygpt_v12_wandb.CPU_RECIPE, **result}]
 
 
 def update_docs(rows):
@@ -258,7 +278,10 @@ def main(argv=None):
     parser.add_argument("--tries", action="store_true", help="只跑“试一试”的命令")
     parser.add_argument("--seeds", type=int, nargs="*", help="只跑 v1、v4、v6、v7 换这些种子")
     parser.add_argument("--stability", action="store_true", help="只跑 v5-v10，步数是默认的 4 倍")
+    parser.add_argument("--cpu_recipe", action="store_true", help="只跑 R 和 v12 的 CPU 配方（README 快速开始里的那条命令）")
+    parser.add_argument("--ckpt_path", default="model.pth", help="--cpu_recipe 的检查点写到哪里（默认：model.pth）")
     parser.add_argument("--write", action="store_true", help="把量出的数字写回 README 和文档字符串，重画 docs/ladder.png")
+    parser.add_argument("--threads", type=int, help="子进程用几个 CPU 线程（默认由 PyTorch 决定）")
     parser.add_argument("--json", help="把结果另存为 JSON")
     parser.add_argument("--from_json", help="不重跑：读之前 --json 存下的默认设置的结果，画图、写回（和 --write 一起用）")
     args = parser.parse_args(argv)
@@ -275,6 +298,8 @@ def main(argv=None):
         rows = run_seeds(args)
     elif args.stability:
         rows = run_stability(args)
+    elif args.cpu_recipe:
+        rows = run_cpu_recipe(args)
     else:
         rows = ladder(args)
         if args.write and not args.extra and [row["lesson"] for row in rows] == list(range(1, 11)):

@@ -1,6 +1,6 @@
 """data/ci.txt：统计数字与 data/README.md 一致，格式是“标题行 + 至少一句 + 空行分隔”。"""
 
-from conftest import CORPUS
+from conftest import CORPUS, ROOT
 
 
 def poems(text):
@@ -29,3 +29,10 @@ def test_first_and_last_poems(corpus_text):
     assert first[:2] == ["导引 和岘", "气和玉烛，睿化著鸿明。"]
     last_title = poems(corpus_text)[-1].split("\n")[0]
     assert last_title.endswith(("李煜", "李璟"))  # 最后是南唐二主词
+
+
+def test_small_corpus_is_the_first_thousand_poems(corpus_text):
+    """data/ci_small.txt（v10 的“试一试”用）就是 ci.txt 的前 1000 首词，格式相同。"""
+    small = (ROOT / "data" / "ci_small.txt").read_text(encoding="utf-8")
+    poems = corpus_text.strip("\n").split("\n\n")
+    assert small == "\n\n".join(poems[:1000]) + "\n"

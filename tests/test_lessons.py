@@ -4,12 +4,13 @@ import ast
 import difflib
 import math
 import re
+import shlex
 from dataclasses import fields, replace
 
 import pytest
 import torch
 
-from benchmark_lessons import code_lines, diff_size  # README 表里的 diff 行数也是它算的
+from benchmark_lessons import code_lines, diff_size, tries  # README 表里的 diff 行数也是它算的
 from conftest import LESSONS, ROOT, lesson_number, load
 
 VOCAB = 97
@@ -273,3 +274,35 @@ def test_importing_the_scripts_has_no_side_effects(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", LESSONS[:10])
+def test_every_lesson_has_a_try_this_with_valid_commands_and_measured_numbers(name):
+    """每一课的“试一试”：至少一条命令，每条命令的参数对那个脚本都合法，后面写着量出来的数字。"""
+    import simplebigrammodel_with_comments as primer
+
+    found = tries(f"{name}.py")
+    assert found, f"{name} 的文档字符串里没有“试一试”"
+    for line, command in found:
+        script, *args = shlex.split(command)[1:]
+        if script.startswith("babygpt_"):
+            load(script[:-3]).parse_args(args)  # 参数写错会 SystemExit
+        elif script == "tests/attention_focus.py":
+            number = int(args[args.index("--lesson") + 1])
+            load(LESSONS[number - 1]).parse_args(args[args.index("--") + 1 :])
+        else:
+            assert script == "simplebigrammodel_with_comments.py"
+            primer.parse_args(args)
+        assert re.search(r"# 验证集 [\d.]+，训练集 [\d.]+", line), f"{command} 后面没有量出的数字"
+
+
+@pytest.mark.parametrize("name", LESSONS[:10])
+def test_docstring_quotes_the_measured_default_run(name):
+    """文档字符串里“默认设置下……”那一句是 tests/benchmark_lessons.py --write 写进去的，和 README 的表一致。"""
+    doc = ast.get_docstring(ast.parse((ROOT / f"{name}.py").read_text(encoding="utf-8")))
+    found = re.search(r"默认设置下（2 核 CPU，约 (\d+) 秒，([\d.]+) R）：验证集损失 ([\d.]+)，训练损失 ([\d.]+)", doc)
+    assert found, name
+    seconds, r, val, train = map(float, found.groups())
+    assert seconds > 0 and r > 0 and 4 < val < 6 and 4 < train < 6  # 4000 步之后都在 ln V = 8.72 以下很多
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"| `{name}.py` |" in readme and f"| {val:.4f} | {train:.4f} |" in readme

@@ -94,6 +94,18 @@ def test_checkpoint_loads_strictly_into_the_sampler(trained):
     assert checkpoint["step"] == 8 and len(chars) == model.lm_head.out_features
 
 
+def test_sampler_loads_checkpoints_saved_before_resume_existed(trained, tmp_path):
+    ckpt, _ = trained
+    old = torch.load(ckpt, weights_only=True)
+    for key in ("format", "optimizer", "rng", "wandb_run_id"):  # 旧版 v12 的检查点没有这几项
+        del old[key]
+    torch.save(old, tmp_path / "old.pth")
+    model, chars, checkpoint = sampler.load_checkpoint(str(tmp_path / "old.pth"), "cpu")
+    new_model, _, _ = sampler.load_checkpoint(str(ckpt), "cpu")
+    idx = torch.tensor([[chars.index(c) for c in "春江"]])
+    assert torch.equal(model(idx), new_model(idx))
+
+
 def test_truncated_checkpoint_is_refused_with_a_clear_error(trained, tmp_path):
     ckpt, _ = trained
     broken = tmp_path / "broken.pth"
