@@ -15,9 +15,9 @@
 
 试一试：模型真正过拟合的时候，dropout 才显出作用。data/ci_small.txt 只有语料的前 1000 首词
 （约 9 万字）；在它上面训练 2000 步，每首词要看十几遍，训练损失远低于验证集损失。比一比 v9 和 v10：
-    python babygpt_v9_layer_norm.py --data data/ci_small.txt --max_iters 2000
-    python babygpt_v10_dropout.py --data data/ci_small.txt --max_iters 2000
-    python babygpt_v10_dropout.py --data data/ci_small.txt --max_iters 2000 --dropout 0.3
+    python babygpt_v9_layer_norm.py --data data/ci_small.txt --max_iters 2000  # 验证集 5.01，训练集 3.28
+    python babygpt_v10_dropout.py --data data/ci_small.txt --max_iters 2000  # 验证集 4.91，训练集 3.46
+    python babygpt_v10_dropout.py --data data/ci_small.txt --max_iters 2000 --dropout 0.3  # 验证集 4.95，训练集 3.37
 
 下一课：diff babygpt_v10_dropout.py babygpt_v11_hyper_params.py
 """
@@ -392,7 +392,8 @@ def main(argv=None):
             fail(f"提示词“{p}”里有词表中没有的字：{missing}")
     splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in split_poems(text).items()}
     if config.block_size >= len(splits["val"]):
-        fail(f"--block_size ({config.block_size}) 必须小于验证集的长度 ({len(splits['val'])} 个字)")
+        fail(f"--block_size ({config.block_size}) 必须小于验证集的长度 ({len(splits['val'])} 个字)："
+             "验证集是每 10 首词里的第 10 首，语料要有足够多用空行隔开的词")
 
     torch.manual_seed(config.seed)
     device = pick_device(config.device)

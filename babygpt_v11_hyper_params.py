@@ -385,7 +385,8 @@ def main(argv=None):
             fail(f"提示词“{p}”里有词表中没有的字：{missing}")
     splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in split_poems(text).items()}
     if config.block_size >= len(splits["val"]):
-        fail(f"--block_size ({config.block_size}) 必须小于验证集的长度 ({len(splits['val'])} 个字)")
+        fail(f"--block_size ({config.block_size}) 必须小于验证集的长度 ({len(splits['val'])} 个字)："
+             "验证集是每 10 首词里的第 10 首，语料要有足够多用空行隔开的词")
 
     torch.manual_seed(config.seed)
     device = pick_device(config.device)

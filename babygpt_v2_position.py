@@ -12,8 +12,8 @@
 位置向量要等到 v3 的注意力里才真正有用：有了它，注意力才能分辨“前一个字”和“十个字以前的字”。
 
 试一试：位置向量在这里还没有东西可以作用。同样训练 1000 步，v1 和 v2 差不多：
-    python babygpt_v1.py --max_iters 1000
-    python babygpt_v2_position.py --max_iters 1000
+    python babygpt_v1.py --max_iters 1000  # 验证集 5.14，训练集 5.10
+    python babygpt_v2_position.py --max_iters 1000  # 验证集 5.14，训练集 5.11
 
 下一课：diff babygpt_v2_position.py babygpt_v3_self_attention.py
 """
@@ -302,7 +302,8 @@ def main(argv=None):
             fail(f"提示词“{p}”里有词表中没有的字：{missing}")
     splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in split_poems(text).items()}
     if config.block_size >= len(splits["val"]):
-        fail(f"--block_size ({config.block_size}) 必须小于验证集的长度 ({len(splits['val'])} 个字)")
+        fail(f"--block_size ({config.block_size}) 必须小于验证集的长度 ({len(splits['val'])} 个字)："
+             "验证集是每 10 首词里的第 10 首，语料要有足够多用空行隔开的词")
 
     torch.manual_seed(config.seed)
     device = pick_device(config.device)

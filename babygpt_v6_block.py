@@ -11,9 +11,9 @@
 下一课只加两个“x +”，损失就会回来。
 
 试一试：叠得越多越糟。同样训练 1000 步，1 层、2 层、4 层：
-    python babygpt_v6_block.py --max_iters 1000 --n_layer 1
-    python babygpt_v6_block.py --max_iters 1000
-    python babygpt_v6_block.py --max_iters 1000 --n_layer 4
+    python babygpt_v6_block.py --max_iters 1000 --n_layer 1  # 验证集 5.44，训练集 5.41
+    python babygpt_v6_block.py --max_iters 1000  # 验证集 5.78，训练集 5.76
+    python babygpt_v6_block.py --max_iters 1000 --n_layer 4  # 验证集 6.22，训练集 6.22
 
 下一课：diff babygpt_v6_block.py babygpt_v7_residual_connection.py
 """
@@ -372,7 +372,8 @@ def main(argv=None):
             fail(f"提示词“{p}”里有词表中没有的字：{missing}")
     splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in split_poems(text).items()}
     if config.block_size >= len(splits["val"]):
-        fail(f"--block_size ({config.block_size}) 必须小于验证集的长度 ({len(splits['val'])} 个字)")
+        fail(f"--block_size ({config.block_size}) 必须小于验证集的长度 ({len(splits['val'])} 个字)："
+             "验证集是每 10 首词里的第 10 首，语料要有足够多用空行隔开的词")
 
     torch.manual_seed(config.seed)
     device = pick_device(config.device)

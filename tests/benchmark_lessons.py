@@ -110,22 +110,26 @@ def describe(result):
     """一次运行的结果写成一句话，和文档字符串里“试一试”命令后面的注释一样。"""
     _, train_loss, val_loss, _ = result["curve"][-1]
     text = f"验证集 {val_loss:.2f}，训练集 {train_loss:.2f}"
+    worst = max(v for _, _, v, _ in result["curve"])
+    if worst > result["curve"][0][2]:  # 中途比刚初始化时（ln V）还差：训练一度失控
+        text += f"；中途最高 {worst:,.0f}"
     if result.get("focus"):  # 每个头放在当前字、前一个字上的注意力
         text += "；当前字/前一个字 " + "、".join(f"{a:.2f}/{b:.2f}" for a, b in result["focus"])
     return text
 
 
 def write_back(file, replacements):
-    """把文档字符串里的旧行换成新行（只动文档字符串）。"""
+    """把文档字符串里的旧行换成新行（整行比较，只动文档字符串）。旧文字不是一整行时，换掉含它的那一行里的这一段。"""
     path = ROOT / file
     source = path.read_text(encoding="utf-8")
     end = ast.parse(source).body[0].end_lineno
     lines = source.splitlines(keepends=True)
-    doc = "".join(lines[:end])
+    doc = [line.rstrip("\n") for line in lines[:end]]
     for old, new in replacements:
-        assert doc.count(old) == 1, (file, old)
-        doc = doc.replace(old, new)
-    path.write_text(doc + "".join(lines[end:]), encoding="utf-8")
+        hits = [i for i, line in enumerate(doc) if line == old] or [i for i, line in enumerate(doc) if old in line]
+        assert len(hits) == 1, (file, old)
+        doc[hits[0]] = doc[hits[0]].replace(old, new)
+    path.write_text("\n".join(doc) + "\n" + "".join(lines[end:]), encoding="utf-8")
 
 
 def measure_r():
@@ -214,6 +218,8 @@ def run_tries(args):
             print(f"v{n}: {command}  ->  {describe(result)}（{result['seconds']:.0f}s）", flush=True)
             indent = line[: len(line) - len(line.lstrip())]
             updates.setdefault(file, []).append((line, f"{indent}{command}  # {describe(result)}"))
+    if args.json:  # 先存下结果，写回出了问题也不丢
+        Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.write:
         for file, replacements in updates.items():
             write_back(file, replacements)
