@@ -548,7 +548,7 @@ def load_for_resume(config, tokenizer):
         fail(f"--resume：{path} 读不出来，不是完整的 v12 检查点（{e.__class__.__name__}）")
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != "babygpt-v12":
         fail(f"--resume：{path} 不是这一版 babygpt_v12_wandb.py 保存的检查点")
-    if checkpoint["optimizer"] is None:
+    if checkpoint.get("optimizer") is None:
         fail(f"--resume：{path} 里没有优化器的状态，没法接着训练")
     saved = checkpoint["config"]
     changed = [f"--{k} {saved[k]}（现在是 {getattr(config, k)}）" for k in MODEL_SETTINGS if saved[k] != getattr(config, k)]
@@ -559,7 +559,7 @@ def load_for_resume(config, tokenizer):
     if checkpoint["step"] >= config.max_iters:
         fail(f"--resume：检查点已经训练了 {checkpoint['step']} 步，--max_iters 是 {config.max_iters}，没有要训练的了"
              "（想多训练，就把 --max_iters 调大）")
-    others = [k for k in saved if k not in (*MODEL_SETTINGS, "max_iters", "resume", "prompt", "max_new_tokens")
+    others = [k for k in saved if k not in (*MODEL_SETTINGS, "max_iters", "resume", "prompt", "max_new_tokens", "ckpt_path")
               and saved[k] != getattr(config, k, saved[k])]
     if others:
         print(f"注意：这些参数和检查点里的不一样，结果不会和一口气训练的完全相同：{', '.join(others)}")
