@@ -83,14 +83,14 @@ def report(title, focus, config):
 def prepare(lesson, lesson_args):
     """和那一课的 main() 一样读参数、准备数据（这里只用 CPU，结果与设备无关）。
 
-    返回 (config, 词表大小, {"train": ..., "val": ...}, 量的时候用的输入：验证集上固定的一批文字 (B, T))。
+    返回 (config, 分词器, {"train": ..., "val": ...}, 量的时候用的输入：验证集上固定的一批文字 (B, T))。
     """
     config = lesson.parse_args([*lesson_args, "--device", "cpu"])
     text = lesson.read_text(config.data)
     tokenizer = lesson.CharTokenizer.from_text(text)
     splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in lesson.split_poems(text).items()}
     x, _ = lesson.get_batch(splits["val"], config.batch_size, config.block_size, "cpu", torch.Generator().manual_seed(0))
-    return config, len(tokenizer.chars), splits, x
+    return config, tokenizer, splits, x
 
 
 def main(argv=None):
@@ -102,9 +102,9 @@ def main(argv=None):
         sys.exit("错误：--lesson 必须在 3 到 12 之间（v3 才有注意力）")
     lesson = load_lesson(args.lesson)
 
-    config, vocab_size, splits, x = prepare(lesson, args.lesson_args)
+    config, tokenizer, splits, x = prepare(lesson, args.lesson_args)
     torch.manual_seed(config.seed)
-    model = lesson.BabyGPT(config, vocab_size)
+    model = lesson.BabyGPT(config, len(tokenizer.chars))
 
     report("训练之前", attention_on_self_and_previous(model, x), config)
     wandb_run = (None,) if "run" in inspect.signature(lesson.train).parameters else ()  # v12 的 train 还要一个 wandb run

@@ -62,8 +62,7 @@ def model_from_checkpoint(path):
 def model_from_lesson(number, lesson_args):
     """按那一课的设置训练一遍（会打印训练进度），返回 (模型, 词表, 说明)。"""
     lesson = load_lesson(number)
-    config, _, splits, _ = prepare(lesson, lesson_args)
-    tokenizer = lesson.CharTokenizer.from_text(lesson.read_text(config.data))
+    config, tokenizer, splits, _ = prepare(lesson, lesson_args)
     torch.manual_seed(config.seed)
     model = lesson.BabyGPT(config, len(tokenizer.chars))
     wandb_run = (None,) if "run" in inspect.signature(lesson.train).parameters else ()  # v12 的 train 还要一个 wandb run

@@ -64,13 +64,6 @@ def diff_size(a, b):
     return sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
 
 
-def run_lesson(file, extra, threads=None):
-    """运行一课，返回 (秒数, 最后的训练损失, 最后的验证损失, 训练 tokens/s)。"""
-    result = run_curve(file, extra, threads)
-    step, train_loss, val_loss, tokens_per_sec = result["curve"][-1]
-    return result["seconds"], train_loss, val_loss, tokens_per_sec
-
-
 def run_curve(file, extra, threads=None):
     """运行一个脚本（课程或入门脚本），返回 {"seconds": 秒数, "curve": [(步数, 训练损失, 验证损失, tokens/s), ...]}。
     入门脚本没有训练步，curve 只有一行 (0, 训练集 NLL, 验证集 NLL, 0)。

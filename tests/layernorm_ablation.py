@@ -51,13 +51,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     lesson = load_lesson(9)
 
-    config, vocab_size, splits, x = prepare(lesson, args.lesson_args)
+    config, tokenizer, splits, x = prepare(lesson, args.lesson_args)
 
     rows = []
     for title, names in VARIANTS.items():
         print(f"\n=== {title} ===")
         torch.manual_seed(config.seed)  # 每种模型同样的初始权重、同样的训练批次
-        model = lesson.BabyGPT(config, vocab_size)
+        model = lesson.BabyGPT(config, len(tokenizer.chars))
         remove_layer_norms(model, names)
         before = residual_stream_stats(model, x)
         history, _ = lesson.train(model, splits, config, "cpu")
