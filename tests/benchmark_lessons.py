@@ -8,8 +8,8 @@
     python tests/benchmark_lessons.py --seeds 1 2          # 只跑 v1、v4、v6、v7 换种子
     python tests/benchmark_lessons.py --stability          # 只跑 v5-v10，步数是默认的 4 倍
     python tests/benchmark_lessons.py --cpu_recipe         # 只跑 R 和 v12 的 CPU 配方（README 的快速开始）
-    python tests/benchmark_lessons.py --write              # 同时把量出的数字写回 README 的表格和各课的文档字符串
-    python tests/benchmark_lessons.py --from_json r.json   # 不重跑，用 --json r.json 存下的结果画图、写回
+    python tests/benchmark_lessons.py --write              # 同时把量出的数字写回 README 的表格（换种子、4 倍长的也是）和文档字符串
+    python tests/benchmark_lessons.py --from_json r.json   # 不重跑，用 --json r.json 存下的结果（任何一种）写回
 每一课都在单独的子进程里运行，和学习者在终端里运行完全一样；一次只跑一个，用时才准。
 
 时间单位 R：v1 跑原课程 v1 的工作量（下面的 R_COMMAND）所花的时间，和各课在同一次运行里量，
@@ -49,7 +49,7 @@ STEP_LINE = re.compile(r"step (\d+)/(\d+): train loss ([\d.]+|nan|inf), val loss
 FOCUS_LINE = re.compile(r"头 \d+：当前字 ([\d.]+)，前一个字 ([\d.]+)")  # tests/attention_focus.py 打印的
 PRIMER_LINE = re.compile(r"(训练集|验证集)平均负对数似然（NLL）：([\d.]+)")
 SEED_LESSONS = (1, 4, 6, 7)  # 换种子也要成立：v4 < v1、v7 < v6
-TABLE_START, TABLE_END = "<!-- ladder-table -->", "<!-- /ladder-table -->"
+DEFAULT_LINE = re.compile(r"默认设置下（2 核 CPU，约 \d+ 秒，[\d.]+ R）：验证集损失 ([\d.]+)，训练损失 ([\d.]+)")
 
 
 def code_lines(file):
@@ -219,6 +219,41 @@ def run_tries(args):
     return rows
 
 
+def measured_default(file):
+    """一课文档字符串里写着的默认设置的验证集损失（由 ladder 的 --write 写进去）。"""
+    return float(DEFAULT_LINE.search((ROOT / file).read_text(encoding="utf-8")).group(1))
+
+
+def seeds_markdown(rows):
+    table = {1337: {n: measured_default(LESSONS[n - 1][1]) for n in SEED_LESSONS}}  # 默认的种子：文档字符串里的数
+    for row in rows:
+        table.setdefault(row["seed"], {})[row["lesson"]] = row["curve"][-1][2]
+    lines = ["| 种子 | v1 | v4 | v6 | v7 | v4 − v1 | v7 − v6 |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for seed, v in table.items():
+        if len(v) == len(SEED_LESSONS):
+            name = f"{seed}（默认，2 个线程）" if seed == 1337 else str(seed)
+            lines.append(f"| {name} | {v[1]:.4f} | {v[4]:.4f} | {v[6]:.4f} | {v[7]:.4f} | {v[4] - v[1]:+.4f} | {v[7] - v[6]:+.4f} |")
+    return "\n".join(lines)
+
+
+def stability_markdown(rows):
+    lines = ["| 课 | 默认 4000 步的验证集损失 | 16000 步的验证集损失 | 训练损失 | 差 |", "|---|---:|---:|---:|---:|"]
+    for row in sorted(rows, key=lambda row: row["lesson"]):
+        default = measured_default(LESSONS[row["lesson"] - 1][1])
+        _, train_loss, val_loss, _ = row["curve"][-1]
+        lines.append(f"| v{row['lesson']} | {default:.4f} | {val_loss:.4f} | {train_loss:.4f} | {val_loss - default:+.4f} |")
+    return "\n".join(lines)
+
+
+def write_table(name, markdown):
+    """把 README 里 <!-- name --> 和 <!-- /name --> 之间的内容换成 markdown。"""
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    i, j = text.index(start) + len(start), text.index(end)
+    readme.write_text(text[:i] + "\n" + markdown + "\n" + text[j:], encoding="utf-8")
+
+
 def run_seeds(args):
     rows = []
     for seed in args.seeds:
@@ -255,19 +290,26 @@ def run_cpu_recipe(args):
 
 def update_docs(rows):
     """README 的表格和各课文档字符串里“默认设置下……”那一句，换成这次量出的数字。"""
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)
-    readme.write_text(text[:start] + "\n" + table_markdown(rows) + "\n" + text[end:], encoding="utf-8")
-    pattern = re.compile(r"默认设置下（2 核 CPU，约 \d+ 秒，[\d.]+ R）：验证集损失 [\d.]+，训练损失 [\d.]+")
+    write_table("ladder-table", table_markdown(rows))
     for row in rows:
         _, train_loss, val_loss, _ = row["curve"][-1]
         path = ROOT / row["file"]
-        old = pattern.search(path.read_text(encoding="utf-8"))
+        old = DEFAULT_LINE.search(path.read_text(encoding="utf-8"))
         if old:
             new = (f"默认设置下（2 核 CPU，约 {row['seconds']:.0f} 秒，{row['seconds'] / row['r']:.1f} R）："
                    f"验证集损失 {val_loss:.4f}，训练损失 {train_loss:.4f}")
             write_back(row["file"], [(old.group(0), new)])
+
+
+def write(rows):
+    """按结果的种类写回 README：换种子的表、训练 4 倍长的表，或者默认设置的表 + 图 + 文档字符串。"""
+    if "seed" in rows[0]:
+        write_table("seeds-table", seeds_markdown(rows))
+    elif "max_iters" in rows[0]:
+        write_table("stability-table", stability_markdown(rows))
+    elif [row["lesson"] for row in rows] == list(range(1, 11)):  # 只跑了其中几课时不写：表要完整
+        draw(rows, ROOT / "docs" / "ladder.png")
+        update_docs(rows)
 
 
 def main(argv=None):
@@ -288,8 +330,7 @@ def main(argv=None):
 
     if args.from_json:
         rows = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
-        draw(rows, ROOT / "docs" / "ladder.png")
-        update_docs(rows)
+        write(rows)
         return
     if args.tries:
         rows = run_tries(args)
@@ -301,9 +342,8 @@ def main(argv=None):
         rows = run_cpu_recipe(args)
     else:
         rows = ladder(args)
-        if args.write and not args.extra and [row["lesson"] for row in rows] == list(range(1, 11)):
-            draw(rows, ROOT / "docs" / "ladder.png")
-            update_docs(rows)
+    if args.write and not args.extra and not args.tries and not args.cpu_recipe:
+        write(rows)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
 
