@@ -9,13 +9,13 @@
   babygpt_sample_with_kvcache.py 读它来写词，不需要再读语料。
 - Ctrl-C 和 --resume：训练时按 Ctrl-C，做完手上这一步再停下、保存检查点（参数不会只更新了一半）；
   同一条命令加上 --resume，就从那一步接着训练，最后打印的 step N/N 那一行和一口气训练完的逐位相同。
-  --max_iters 可以调大：学习率的余弦曲线按新的步数重排。模型设置和检查点对不上、已经没有要训练的步数、
+  --max_iters 可以调大：学习率的余弦曲线按新的步数重排（最晚在 lr_decay_iters 步降到底）。模型设置和检查点对不上、已经没有要训练的步数、
   检查点不存在或不是 v12 存的，都只说一句为什么，什么都不动。
 - 在 CPU 上开始之前先估计要多久，太久就给出 CPU 配方。
     diff babygpt_v11_hyper_params.py babygpt_v12_wandb.py
 
 CPU 配方（README 快速开始里的命令：n_embed 96、4 头、4 层、block_size 64、batch 16、学习率 3e-3、预热 200 步、
-不用 dropout、5000 步）在 2 核 CPU 上：验证集损失 4.1830，训练损失 4.0345，整条命令 381 秒（7.9 R），
+不用 dropout、5000 步、余弦衰减排满 5000 步）在 2 核 CPU 上：验证集损失 4.1830，训练损失 4.0345，整条命令 381 秒（7.9 R），
 比入门脚本数出来的 bigram（4.85）低 0.67。这些数由 python tests/benchmark_lessons.py --cpu_recipe 量出。
 CPU 上这点时间只够看大约 500 万个字，这时模型小一点、每步快一点反而学得多：6104 个字的输出层
 （lm_head 加上 softmax）占了每一步一半以上的计算。
@@ -55,7 +55,8 @@ class Config:
     block_size: int = option(256, "上下文长度：模型最多往前看多少个字")
     learning_rate: float = option(1e-3, "AdamW 的最大学习率（预热之后、衰减之前）")
     warmup_iters: int = option(100, "预热：前这么多步里学习率从 0 线性升到 learning_rate")
-    min_lr_ratio: float = option(0.1, "余弦衰减：最后一步的学习率是 learning_rate 的多少倍")
+    min_lr_ratio: float = option(0.1, "余弦衰减：最低的学习率是 learning_rate 的多少倍")
+    lr_decay_iters: int = option(4000, "余弦衰减最晚在这一步降到最低，之后保持最低；max_iters 更小时在最后一步")
     weight_decay: float = option(0.1, "AdamW 的权重衰减：每一步把矩阵权重往 0 拉回一点")
     grad_clip: float = option(1.0, "梯度裁剪：梯度的总长度超过它就按比例缩短；0 表示不裁剪")
     # 模型
@@ -245,10 +246,13 @@ def estimate_loss(model, splits, config, device):
 
 
 def get_lr(step, config):
-    """第 step 步的学习率：先线性预热，再按余弦曲线从 learning_rate 降到 learning_rate * min_lr_ratio。"""
+    """第 step 步的学习率：先线性预热，再按余弦曲线从 learning_rate 降到 learning_rate * min_lr_ratio。
+    降到最低的那一步是 max_iters 和 lr_decay_iters 中小的那个，之后保持最低。所以把 max_iters 调大时，
+    前 lr_decay_iters 步和默认的训练一步不差，多出来的步数用最低的学习率接着学：高学习率不会拖得更久，把训练冲垮。"""
     if step < config.warmup_iters:
         return config.learning_rate * (step + 1) / config.warmup_iters
-    progress = (step - config.warmup_iters) / max(1, config.max_iters - config.warmup_iters)  # 0 -> 1
+    decay_end = min(config.max_iters, config.lr_decay_iters)
+    progress = min(1, (step - config.warmup_iters) / max(1, decay_end - config.warmup_iters))  # 0 -> 1，之后保持 1
     cosine = 0.5 * (1 + math.cos(math.pi * progress))  # 1 -> 0
     return config.learning_rate * (config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine)
 
@@ -410,7 +414,7 @@ def read_text(path):
 
 CPU_RECIPE = (
     "--max_iters 5000 --eval_interval 500 --eval_iters 20 --batch_size 16 --block_size 64 "
-    "--learning_rate 3e-3 --warmup_iters 200 --n_embed 96 --n_head 4 --n_layer 4 --dropout 0"
+    "--learning_rate 3e-3 --warmup_iters 200 --lr_decay_iters 5000 --n_embed 96 --n_head 4 --n_layer 4 --dropout 0"
 )
 
 

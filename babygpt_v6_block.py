@@ -49,7 +49,8 @@ class Config:
     block_size: int = option(16, "上下文长度：模型最多往前看多少个字")
     learning_rate: float = option(1e-2, "AdamW 的最大学习率（预热之后、衰减之前）")
     warmup_iters: int = option(500, "预热：前这么多步里学习率从 0 线性升到 learning_rate")
-    min_lr_ratio: float = option(0.1, "余弦衰减：最后一步的学习率是 learning_rate 的多少倍")
+    min_lr_ratio: float = option(0.1, "余弦衰减：最低的学习率是 learning_rate 的多少倍")
+    lr_decay_iters: int = option(4000, "余弦衰减最晚在这一步降到最低，之后保持最低；max_iters 更小时在最后一步")
     weight_decay: float = option(0.1, "AdamW 的权重衰减：每一步把矩阵权重往 0 拉回一点")
     grad_clip: float = option(1.0, "梯度裁剪：梯度的总长度超过它就按比例缩短；0 表示不裁剪")
     # 模型
@@ -220,10 +221,13 @@ def estimate_loss(model, splits, config, device):
 
 
 def get_lr(step, config):
-    """第 step 步的学习率：先线性预热，再按余弦曲线从 learning_rate 降到 learning_rate * min_lr_ratio。"""
+    """第 step 步的学习率：先线性预热，再按余弦曲线从 learning_rate 降到 learning_rate * min_lr_ratio。
+    降到最低的那一步是 max_iters 和 lr_decay_iters 中小的那个，之后保持最低。所以把 max_iters 调大时，
+    前 lr_decay_iters 步和默认的训练一步不差，多出来的步数用最低的学习率接着学：高学习率不会拖得更久，把训练冲垮。"""
     if step < config.warmup_iters:
         return config.learning_rate * (step + 1) / config.warmup_iters
-    progress = (step - config.warmup_iters) / max(1, config.max_iters - config.warmup_iters)  # 0 -> 1
+    decay_end = min(config.max_iters, config.lr_decay_iters)
+    progress = min(1, (step - config.warmup_iters) / max(1, decay_end - config.warmup_iters))  # 0 -> 1，之后保持 1
     cosine = 0.5 * (1 + math.cos(math.pi * progress))  # 1 -> 0
     return config.learning_rate * (config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine)
 

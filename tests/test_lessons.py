@@ -166,6 +166,7 @@ def bad_values(name):
         (["--batch_size", "0"], "--batch_size 必须是正整数"),
         (["--n_embed", "-8"], "--n_embed 必须是正整数"),
         (["--learning_rate", "-1"], "--learning_rate 必须大于 0"),
+        (["--lr_decay_iters", "0"], "--lr_decay_iters 必须是正整数"),
         (["--max_iters", "ten"], "参数错误"),
         (["--no_such_option", "1"], "参数错误"),
         (["--block_size", "100000"], "必须小于验证集的长度"),
@@ -191,6 +192,29 @@ def test_bad_values_get_one_clear_line(name, argv, message, small_corpus):
     assert message in text and "\n" not in text.strip(), text
 
 
+@pytest.mark.parametrize("name", LESSONS)
+def test_learning_rate_warms_up_decays_and_then_stays_at_the_floor(name):
+    mod = load(name)
+    config = mod.Config(max_iters=1000, warmup_iters=100, lr_decay_iters=600, learning_rate=1e-2, min_lr_ratio=0.1)
+    lrs = [mod.get_lr(step, config) for step in range(config.max_iters)]
+    assert lrs[0] == pytest.approx(1e-4) and lrs[99] == pytest.approx(1e-2)  # 预热：线性升到最大
+    assert all(a < b for a, b in zip(lrs[:99], lrs[1:100]))
+    assert all(a >= b for a, b in zip(lrs[99:600], lrs[100:601]))  # 余弦：只降不升
+    assert lrs[350] == pytest.approx(0.55e-2)  # 衰减到一半时在最大和最低的正中间
+    assert lrs[600:] == [pytest.approx(1e-3)] * 400  # lr_decay_iters 之后保持最低
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_training_longer_keeps_the_default_schedule_and_shorter_runs_decay_fully(name):
+    mod = load(name)
+    default = mod.Config()
+    longer = mod.Config(max_iters=4 * default.lr_decay_iters)
+    assert [mod.get_lr(s, longer) for s in range(default.lr_decay_iters)] == \
+           [mod.get_lr(s, replace(default, max_iters=default.lr_decay_iters)) for s in range(default.lr_decay_iters)]
+    shorter = mod.Config(max_iters=default.lr_decay_iters // 4, warmup_iters=10)
+    assert mod.get_lr(shorter.max_iters - 1, shorter) == pytest.approx(shorter.learning_rate * shorter.min_lr_ratio, rel=1e-3)
+
+
 # --- 各课之间的关系：不变的部分逐字相同，相邻两课只差一个概念 ---
 
 def top_level_sources(name):
@@ -201,8 +225,8 @@ def top_level_sources(name):
     return parts
 
 
-SHARED = ["option", "CharTokenizer", "get_batch", "estimate_loss", "ArgumentParser", "parse_args", "fail",
-          "check_config", "pick_device", "read_text"]
+SHARED = ["option", "CharTokenizer", "get_batch", "estimate_loss", "get_lr", "make_optimizer", "ArgumentParser",
+          "parse_args", "fail", "check_config", "pick_device", "read_text", "split_poems"]
 
 
 @pytest.mark.parametrize("part", SHARED)
