@@ -9,13 +9,17 @@
 每层的权重一开始都很小，信号每穿过一层就缩小一次，两层之后几乎什么也传不到 lm_head，
 梯度往回传时也一样越来越弱；当前字的信息还要穿过两次注意力、两次 MLP。
 下一课只加两个“x +”，损失就会回来。
-训练得更久也救不了它：python tests/benchmark_lessons.py --stability 把 v6 训练 16000 步（默认的 4 倍），
-验证集损失反而升到 6.21，训练损失也是 6.21：模型不再看输入，只按每个字出现的频率去猜。信号断了。
 
-试一试：叠得越多越糟。同样训练 1000 步，1 层、2 层、4 层：
+试一试：叠得越多越糟。同样训练 1000 步，1 层、2 层、4 层（6.2 左右是只按每个字出现的频率去猜）：
     python babygpt_v6_block.py --max_iters 1000 --n_layer 1  # 验证集 5.44，训练集 5.41
     python babygpt_v6_block.py --max_iters 1000  # 验证集 5.78，训练集 5.76
     python babygpt_v6_block.py --max_iters 1000 --n_layer 4  # 验证集 6.22，训练集 6.22
+它也经不起一直很大的学习率。--min_lr_ratio 1 让学习率预热之后一直停在 1e-2，训练 2000 步，再和 v7 比：
+    python babygpt_v6_block.py --max_iters 2000 --min_lr_ratio 1  # 验证集 6.03，训练集 6.02
+    python babygpt_v7_residual_connection.py --max_iters 2000 --min_lr_ratio 1  # 验证集 4.96，训练集 4.92
+v6 差不多不再看输入了。所以余弦衰减最晚在第 4000 步（lr_decay_iters）降到底：要是把 --max_iters 16000
+连同 --lr_decay_iters 16000 一起给，1e-2 上下的学习率要持续好几千步，v6 会停在 6.21（训练集也是 6.21）；
+只给 --max_iters 16000，前 4000 步和默认的一样，之后用小学习率接着学，验证集是 4.79（README 的“训练更久”）。
 
 下一课：diff babygpt_v6_block.py babygpt_v7_residual_connection.py
 """

@@ -6,7 +6,7 @@
     python tests/benchmark_lessons.py --extra "--max_iters 500"   # 给每一课追加参数（调参用，不画图）
     python tests/benchmark_lessons.py --tries              # 只跑每一课文档字符串里“试一试”的命令
     python tests/benchmark_lessons.py --seeds 1 2          # 只跑 v1、v4、v6、v7 换种子
-    python tests/benchmark_lessons.py --stability          # 只跑 v5-v10，步数是默认的 4 倍
+    python tests/benchmark_lessons.py --stability          # 只跑 v5-v10，步数是默认的 4 倍（再加 v6 把余弦也拉长的一次）
     python tests/benchmark_lessons.py --cpu_recipe         # 只跑 R 和 v12 的 CPU 配方（README 的快速开始）
     python tests/benchmark_lessons.py --write              # 同时把量出的数字写回 README 的表格（换种子、4 倍长的也是）和文档字符串
     python tests/benchmark_lessons.py --from_json r.json   # 不重跑，用 --json r.json 存下的结果（任何一种）写回
@@ -238,10 +238,11 @@ def seeds_markdown(rows):
 
 def stability_markdown(rows):
     lines = ["| 课 | 默认 4000 步的验证集损失 | 16000 步的验证集损失 | 训练损失 | 差 |", "|---|---:|---:|---:|---:|"]
-    for row in sorted(rows, key=lambda row: row["lesson"]):
+    for row in sorted(rows, key=lambda row: (row["lesson"], row.get("extra", ""))):
         default = measured_default(LESSONS[row["lesson"] - 1][1])
         _, train_loss, val_loss, _ = row["curve"][-1]
-        lines.append(f"| v{row['lesson']} | {default:.4f} | {val_loss:.4f} | {train_loss:.4f} | {val_loss - default:+.4f} |")
+        name = f"v{row['lesson']}" + (f"，`{row['extra']}`" if row.get("extra") else "")
+        lines.append(f"| {name} | {default:.4f} | {val_loss:.4f} | {train_loss:.4f} | {val_loss - default:+.4f} |")
     return "\n".join(lines)
 
 
@@ -265,15 +266,18 @@ def run_seeds(args):
 
 
 def run_stability(args):
+    """v5-v10 训练 4 倍长，其余不变；再加一行 v6 把余弦衰减也拉长到 4 倍（高学习率持续得更久）时的样子。"""
     import babygpt_v1
 
     rows = []
     longer = 4 * babygpt_v1.Config.max_iters
-    for n in range(5, 11):
+    runs = [(n, "") for n in range(5, 11)] + [(6, f"--lr_decay_iters {longer}")]
+    for n, extra in runs:
         if n in args.lessons:
-            result = run_curve(LESSONS[n - 1][1], ["--max_iters", str(longer), "--eval_interval", "1000"], args.threads)
-            rows.append({"lesson": n, "max_iters": longer, **result})
-            print(f"v{n} --max_iters {longer}: {describe(result)}（{result['seconds']:.0f}s）", flush=True)
+            command = ["--max_iters", str(longer), "--eval_interval", "1000", *extra.split()]
+            result = run_curve(LESSONS[n - 1][1], command, args.threads)
+            rows.append({"lesson": n, "max_iters": longer, "extra": extra, **result})
+            print(f"v{n} --max_iters {longer} {extra}: {describe(result)}（{result['seconds']:.0f}s）", flush=True)
     return rows
 
 

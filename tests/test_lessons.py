@@ -10,7 +10,7 @@ from dataclasses import fields, replace
 import pytest
 import torch
 
-from benchmark_lessons import code_lines, diff_size, tries  # README 表里的 diff 行数也是它算的
+from benchmark_lessons import code_lines, diff_size, measured_default, stability_markdown, tries  # README 的表也是它写的
 from conftest import LESSONS, ROOT, lesson_number, load
 
 VOCAB = 97
@@ -330,3 +330,13 @@ def test_docstring_quotes_the_measured_default_run(name):
     assert seconds > 0 and r > 0 and 4 < val < 6 and 4 < train < 6  # 4000 步之后都在 ln V = 8.72 以下很多
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"| `{name}.py` |" in readme and f"| {val:.4f} | {train:.4f} |" in readme
+
+
+def test_stability_table_compares_each_long_run_with_the_documented_default():
+    """--stability 的表：每一行是一次 16000 步的运行，和文档字符串里默认设置的验证集损失相减；加了参数的另起一行。"""
+    rows = [{"lesson": 6, "extra": "--lr_decay_iters 16000", "curve": [[0, 8.7, 8.7, 0], [16000, 6.2, 6.3, 0]]},
+            {"lesson": 5, "curve": [[16000, 4.4, 4.5, 0]]}]  # 没有 "extra" 的是只改了步数的
+    lines = stability_markdown(rows).splitlines()
+    v5, v6 = measured_default("babygpt_v5_feedforward.py"), measured_default("babygpt_v6_block.py")
+    assert lines[2] == f"| v5 | {v5:.4f} | 4.5000 | 4.4000 | {4.5 - v5:+.4f} |"
+    assert lines[3] == f"| v6，`--lr_decay_iters 16000` | {v6:.4f} | 6.3000 | 6.2000 | {6.3 - v6:+.4f} |"
