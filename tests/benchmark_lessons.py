@@ -2,6 +2,7 @@
 
 这不是单元测试（pytest 不会收集它），要跑半个多小时：
     python tests/benchmark_lessons.py                      # R，再加 v1-v10 的默认设置：表格 + docs/ladder.png
+    python tests/benchmark_lessons.py --repeat 3           # 整个跑 3 遍（每遍都先量 R），用时取中位数
     python tests/benchmark_lessons.py --lessons 1 4 10     # 只跑其中几课
     python tests/benchmark_lessons.py --extra "--max_iters 500"   # 给每一课追加参数（调参用，不画图）
     python tests/benchmark_lessons.py --tries              # 只跑每一课文档字符串里“试一试”的命令
@@ -10,6 +11,7 @@
     python tests/benchmark_lessons.py --cpu_recipe         # 只跑 R 和 v12 的 CPU 配方（README 的快速开始）
     python tests/benchmark_lessons.py --write              # 同时把量出的数字写回 README 的表格（换种子、4 倍长的也是）和文档字符串
     python tests/benchmark_lessons.py --from_json r.json   # 不重跑，用 --json r.json 存下的结果（任何一种）写回
+    python tests/benchmark_lessons.py --from_json a.json b.json c.json   # 默认设置跑过几遍：用时取中位数再写回
 每一课都在单独的子进程里运行，和学习者在终端里运行完全一样；一次只跑一个，用时才准。
 
 时间单位 R：v1 跑原课程 v1 的工作量（下面的 R_COMMAND）所花的时间，和各课在同一次运行里量，
@@ -23,6 +25,7 @@ import json
 import os
 import re
 import shlex
+import statistics
 import subprocess
 import sys
 import time
@@ -154,19 +157,45 @@ def ladder(args):
     return rows
 
 
+def median_of_runs(runs):
+    """默认设置跑了几遍（每遍都先量 R）：损失必须逐位相同；每课的用时取中位数，秒数和 R 的倍数各取各的，
+    因为每遍的 R 只和同一遍的各课比。合计也是先每遍加起来，再取中位数。"""
+    losses = [[[(s, tr, va) for s, tr, va, _ in row["curve"]] for row in rows] for rows in runs]
+    assert all(run == losses[0] for run in losses), "几遍的损失不一样：线程数不同？"
+    totals = [sum(row["seconds"] for row in rows) for rows in runs]
+    combined = []
+    for i, row in enumerate(runs[0]):
+        combined.append({
+            **row,
+            "seconds": statistics.median(rows[i]["seconds"] for rows in runs),
+            "ratio": statistics.median(rows[i]["seconds"] / rows[i]["r"] for rows in runs),
+            "r": statistics.median(rows[i]["r"] for rows in runs),
+            "runs": len(runs),
+            "total_seconds": statistics.median(totals),
+            "total_ratio": statistics.median(total / rows[0]["r"] for total, rows in zip(totals, runs)),
+        })
+    return combined
+
+
+def ratio(row):
+    """这一课用了几个 R（跑了几遍时是中位数）。"""
+    return row.get("ratio", row["seconds"] / row["r"])
+
+
 def table_markdown(rows):
-    r = rows[0]["r"]
-    lines = [f"| 课 | 新增的概念 | 与上一课的代码 diff 行数 | 验证集损失 | 训练损失 | 用时 | 用时（R = {r:.0f}s） |",
+    r, runs = rows[0]["r"], rows[0].get("runs", 1)
+    unit = f"R = {r:.0f}s" if runs == 1 else f"{runs} 遍的中位数，R ≈ {r:.0f}s"
+    lines = [f"| 课 | 新增的概念 | 与上一课的代码 diff 行数 | 验证集损失 | 训练损失 | 用时 | 用时（{unit}） |",
              "|---|---|---:|---:|---:|---:|---:|"]
     for row in rows:
         _, train_loss, val_loss, _ = row["curve"][-1]
         diff = row["diff"] if row["lesson"] > 1 else "—"
         lines.append(f"| `{row['file']}` | {row['idea']} | {diff} | {val_loss:.4f} | {train_loss:.4f} | "
-                     f"{row['seconds']:.0f}s | {row['seconds'] / r:.2f} |")
+                     f"{row['seconds']:.0f}s | {ratio(row):.2f} |")
     for n, file, idea in LESSONS[10:]:
         lines.append(f"| `{file}` | {idea} | {diff_size(LESSONS[n - 2][1], file)} | （GPU 配方，见下文） | | | |")
-    total = sum(row["seconds"] for row in rows)
-    lines.append(f"| 合计（v1–v10） | | | | | {total:.0f}s | {total / r:.1f} |")
+    total = rows[0].get("total_seconds", sum(row["seconds"] for row in rows))
+    lines.append(f"| 合计（v1–v10） | | | | | {total:.0f}s | {rows[0].get('total_ratio', total / r):.1f} |")
     return "\n".join(lines)
 
 
@@ -300,7 +329,7 @@ def update_docs(rows):
         path = ROOT / row["file"]
         old = DEFAULT_LINE.search(path.read_text(encoding="utf-8"))
         if old:
-            new = (f"默认设置下（2 核 CPU，约 {row['seconds']:.0f} 秒，{row['seconds'] / row['r']:.1f} R）："
+            new = (f"默认设置下（2 核 CPU，约 {row['seconds']:.0f} 秒，{ratio(row):.1f} R）："
                    f"验证集损失 {val_loss:.4f}，训练损失 {train_loss:.4f}")
             write_back(row["file"], [(old.group(0), new)])
 
@@ -320,6 +349,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lessons", type=int, nargs="+", default=list(range(1, 11)), help="跑哪几课（默认 1-10）")
     parser.add_argument("--extra", default="", help="追加给每一课的参数（给了它就不画图、不写回）")
+    parser.add_argument("--repeat", type=int, default=1, help="默认设置整个跑几遍（每遍先量 R），用时取中位数")
     parser.add_argument("--tries", action="store_true", help="只跑“试一试”的命令")
     parser.add_argument("--seeds", type=int, nargs="*", help="只跑 v1、v4、v6、v7 换这些种子")
     parser.add_argument("--stability", action="store_true", help="只跑 v5-v10，步数是默认的 4 倍")
@@ -328,14 +358,19 @@ def main(argv=None):
     parser.add_argument("--write", action="store_true", help="把量出的数字写回 README 和文档字符串，重画 docs/ladder.png")
     parser.add_argument("--threads", type=int, help="子进程用几个 CPU 线程（默认由 PyTorch 决定）")
     parser.add_argument("--json", help="把结果另存为 JSON")
-    parser.add_argument("--from_json", help="不重跑：读之前 --json 存下的默认设置的结果，画图、写回（和 --write 一起用）")
+    parser.add_argument("--from_json", nargs="+", help="不重跑：读之前 --json 存下的结果，画图、写回（和 --write 一起用）；"
+                        "默认设置的结果可以给几个文件，用时取中位数")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
 
     if args.from_json:
-        rows = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
-        write(rows)
+        runs = []
+        for file in args.from_json:
+            saved = json.loads(Path(file).read_text(encoding="utf-8"))
+            runs += saved if isinstance(saved[0], list) else [saved]  # --repeat 存下的是几遍的列表
+        write(median_of_runs(runs) if len(runs) > 1 else runs[0])
         return
+    runs = None  # 默认设置跑了几遍时，每一遍的结果
     if args.tries:
         rows = run_tries(args)
     elif args.seeds:
@@ -345,11 +380,13 @@ def main(argv=None):
     elif args.cpu_recipe:
         rows = run_cpu_recipe(args)
     else:
-        rows = ladder(args)
+        runs = [ladder(args) for _ in range(args.repeat)]
+        rows = median_of_runs(runs) if len(runs) > 1 else runs[0]
     if args.write and not args.extra and not args.tries and not args.cpu_recipe:
         write(rows)
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.json:  # 跑了几遍时存下每一遍（--from_json 再取中位数），而不是合成的结果
+        saved = runs if runs and len(runs) > 1 else rows
+        Path(args.json).write_text(json.dumps(saved, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ from dataclasses import fields, replace
 import pytest
 import torch
 
-from benchmark_lessons import code_lines, diff_size, measured_default, stability_markdown, tries  # README 的表也是它写的
+from benchmark_lessons import (code_lines, diff_size, measured_default, median_of_runs, stability_markdown,  # README 的表也是它写的
+                               tries)
 from conftest import LESSONS, ROOT, lesson_number, load
 
 VOCAB = 97
@@ -340,3 +341,17 @@ def test_stability_table_compares_each_long_run_with_the_documented_default():
     v5, v6 = measured_default("babygpt_v5_feedforward.py"), measured_default("babygpt_v6_block.py")
     assert lines[2] == f"| v5 | {v5:.4f} | 4.5000 | 4.4000 | {4.5 - v5:+.4f} |"
     assert lines[3] == f"| v6，`--lr_decay_iters 16000` | {v6:.4f} | 6.3000 | 6.2000 | {6.3 - v6:+.4f} |"
+
+
+def test_repeated_ladder_runs_take_the_median_time_per_run_of_r_and_refuse_different_losses():
+    def run(r, seconds, tokens_per_sec=1000):
+        return [{"lesson": n, "r": r, "seconds": seconds, "curve": [[0, 8.7, 8.7, 0], [4000, 4.5, 4.6, tokens_per_sec]]}
+                for n in (1, 2)]
+    combined = median_of_runs([run(40, 100), run(50, 90, tokens_per_sec=1200), run(45, 135)])  # tokens/s 可以不同
+    assert combined[0]["seconds"] == 100 and combined[0]["r"] == 45
+    assert combined[0]["ratio"] == pytest.approx(2.5)  # 每遍先除以同一遍的 R：2.5、1.8、3.0
+    assert combined[0]["total_seconds"] == 200 and combined[0]["total_ratio"] == pytest.approx(5.0)
+    different = run(45, 100)
+    different[1]["curve"][-1][2] = 4.7
+    with pytest.raises(AssertionError):
+        median_of_runs([run(40, 100), different])
