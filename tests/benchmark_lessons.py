@@ -177,11 +177,6 @@ def median_of_runs(runs):
     return combined
 
 
-def ratio(row):
-    """这一课用了几个 R（跑了几遍时是中位数）。"""
-    return row.get("ratio", row["seconds"] / row["r"])
-
-
 def table_markdown(rows):
     r, runs = rows[0]["r"], rows[0].get("runs", 1)
     unit = f"R = {r:.0f}s" if runs == 1 else f"{runs} 遍的中位数，R ≈ {r:.0f}s"
@@ -191,11 +186,10 @@ def table_markdown(rows):
         _, train_loss, val_loss, _ = row["curve"][-1]
         diff = row["diff"] if row["lesson"] > 1 else "—"
         lines.append(f"| `{row['file']}` | {row['idea']} | {diff} | {val_loss:.4f} | {train_loss:.4f} | "
-                     f"{row['seconds']:.0f}s | {ratio(row):.2f} |")
+                     f"{row['seconds']:.0f}s | {row['ratio']:.2f} |")
     for n, file, idea in LESSONS[10:]:
         lines.append(f"| `{file}` | {idea} | {diff_size(LESSONS[n - 2][1], file)} | （GPU 配方，见下文） | | | |")
-    total = rows[0].get("total_seconds", sum(row["seconds"] for row in rows))
-    lines.append(f"| 合计（v1–v10） | | | | | {total:.0f}s | {rows[0].get('total_ratio', total / r):.1f} |")
+    lines.append(f"| 合计（v1–v10） | | | | | {rows[0]['total_seconds']:.0f}s | {rows[0]['total_ratio']:.1f} |")
     return "\n".join(lines)
 
 
@@ -227,25 +221,28 @@ def draw(rows, out):
 
 
 def run_tries(args):
-    rows, updates, done = [], {}, {}
+    rows, done = [], {}
     for n, file, _ in LESSONS[:10]:
         if n not in args.lessons:
             continue
-        for line, command in tries(file):
+        for _, command in tries(file):
             script, *extra = shlex.split(command)[1:]
             if command not in done:  # 几课里出现的同一条命令只跑一次
                 done[command] = run_curve(script, extra, args.threads)
             result = done[command]
-            rows.append({"lesson": n, "command": command, **result})
+            rows.append({"lesson": n, "try": command, **result})
             print(f"v{n}: {command}  ->  {describe(result)}（{result['seconds']:.0f}s）", flush=True)
-            indent = line[: len(line) - len(line.lstrip())]
-            updates.setdefault(file, []).append((line, f"{indent}{command}  # {describe(result)}"))
-    if args.json:  # 先存下结果，写回出了问题也不丢
-        Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-    if args.write:
-        for file, replacements in updates.items():
-            write_back(file, replacements)
     return rows
+
+
+def write_tries(rows):
+    """把“试一试”每条命令后面的注释换成这次量出的数字。"""
+    for row in rows:
+        file = LESSONS[row["lesson"] - 1][1]
+        for line, command in tries(file):
+            if command == row["try"]:
+                indent = line[: len(line) - len(line.lstrip())]
+                write_back(file, [(line, f"{indent}{command}  # {describe(row)}")])
 
 
 def measured_default(file):
@@ -267,10 +264,10 @@ def seeds_markdown(rows):
 
 def stability_markdown(rows):
     lines = ["| 课 | 默认 4000 步的验证集损失 | 16000 步的验证集损失 | 训练损失 | 差 |", "|---|---:|---:|---:|---:|"]
-    for row in sorted(rows, key=lambda row: (row["lesson"], row.get("extra", ""))):
+    for row in sorted(rows, key=lambda row: (row["lesson"], row["extra"])):
         default = measured_default(LESSONS[row["lesson"] - 1][1])
         _, train_loss, val_loss, _ = row["curve"][-1]
-        name = f"v{row['lesson']}" + (f"，`{row['extra']}`" if row.get("extra") else "")
+        name = f"v{row['lesson']}" + (f"，`{row['extra']}`" if row["extra"] else "")
         lines.append(f"| {name} | {default:.4f} | {val_loss:.4f} | {train_loss:.4f} | {val_loss - default:+.4f} |")
     return "\n".join(lines)
 
@@ -300,8 +297,8 @@ def run_stability(args):
 
     rows = []
     longer = 4 * babygpt_v1.Config.max_iters
-    runs = [(n, "") for n in range(5, 11)] + [(6, f"--lr_decay_iters {longer}")]
-    for n, extra in runs:
+    jobs = [(n, "") for n in range(5, 11)] + [(6, f"--lr_decay_iters {longer}")]
+    for n, extra in jobs:
         if n in args.lessons:
             command = ["--max_iters", str(longer), "--eval_interval", "1000", *extra.split()]
             result = run_curve(LESSONS[n - 1][1], command, args.threads)
@@ -329,18 +326,23 @@ def update_docs(rows):
         path = ROOT / row["file"]
         old = DEFAULT_LINE.search(path.read_text(encoding="utf-8"))
         if old:
-            new = (f"默认设置下（2 核 CPU，约 {row['seconds']:.0f} 秒，{ratio(row):.1f} R）："
+            new = (f"默认设置下（2 核 CPU，约 {row['seconds']:.0f} 秒，{row['ratio']:.1f} R）："
                    f"验证集损失 {val_loss:.4f}，训练损失 {train_loss:.4f}")
             write_back(row["file"], [(old.group(0), new)])
 
 
-def write(rows):
-    """按结果的种类写回 README：换种子的表、训练 4 倍长的表，或者默认设置的表 + 图 + 文档字符串。"""
-    if "seed" in rows[0]:
+def write(runs):
+    """按结果的种类写回：“试一试”的注释、换种子的表、训练 4 倍长的表，或者默认设置的表 + 图 + 文档字符串
+    （默认设置跑了几遍时，用时取中位数）。v12 的 CPU 配方不写回。"""
+    rows = runs[0]
+    if "try" in rows[0]:
+        write_tries(rows)
+    elif "seed" in rows[0]:
         write_table("seeds-table", seeds_markdown(rows))
     elif "max_iters" in rows[0]:
         write_table("stability-table", stability_markdown(rows))
-    elif [row["lesson"] for row in rows] == list(range(1, 11)):  # 只跑了其中几课时不写：表要完整
+    elif [row.get("lesson") for row in rows] == list(range(1, 11)):  # 只跑了其中几课时不写：表要完整
+        rows = median_of_runs(runs)
         draw(rows, ROOT / "docs" / "ladder.png")
         update_docs(rows)
 
@@ -358,36 +360,29 @@ def main(argv=None):
     parser.add_argument("--write", action="store_true", help="把量出的数字写回 README 和文档字符串，重画 docs/ladder.png")
     parser.add_argument("--threads", type=int, help="子进程用几个 CPU 线程（默认由 PyTorch 决定）")
     parser.add_argument("--json", help="把结果另存为 JSON")
-    parser.add_argument("--from_json", nargs="+", help="不重跑：读之前 --json 存下的结果，画图、写回（和 --write 一起用）；"
+    parser.add_argument("--from_json", nargs="+", help="不重跑：读之前 --json 存下的结果，画图、写回；"
                         "默认设置的结果可以给几个文件，用时取中位数")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
 
-    if args.from_json:
-        runs = []
-        for file in args.from_json:
-            saved = json.loads(Path(file).read_text(encoding="utf-8"))
-            runs += saved if isinstance(saved[0], list) else [saved]  # --repeat 存下的是几遍的列表
-        write(median_of_runs(runs) if len(runs) > 1 else runs[0])
+    if args.from_json:  # 每个文件存的是一遍或几遍的结果
+        runs = [run for file in args.from_json for run in json.loads(Path(file).read_text(encoding="utf-8"))]
+        write(runs)
         return
-    runs = None  # 默认设置跑了几遍时，每一遍的结果
     if args.tries:
-        rows = run_tries(args)
+        runs = [run_tries(args)]
     elif args.seeds:
-        rows = run_seeds(args)
+        runs = [run_seeds(args)]
     elif args.stability:
-        rows = run_stability(args)
+        runs = [run_stability(args)]
     elif args.cpu_recipe:
-        rows = run_cpu_recipe(args)
+        runs = [run_cpu_recipe(args)]
     else:
         runs = [ladder(args) for _ in range(args.repeat)]
-        rows = median_of_runs(runs) if len(runs) > 1 else runs[0]
-    if args.write and not args.extra and not args.tries and not args.cpu_recipe:
-        write(rows)
-    if args.json:  # 跑了几遍时存下每一遍（--from_json 再取中位数），而不是合成的结果
-        saved = runs if runs and len(runs) > 1 else rows
-        Path(args.json).write_text(json.dumps(saved, ensure_ascii=False, indent=1), encoding="utf-8")
-
+    if args.json:  # 先存下结果（每一遍都存），写回出了问题也不丢
+        Path(args.json).write_text(json.dumps(runs, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.write and not args.extra:
+        write(runs)
 
 if __name__ == "__main__":
     main()

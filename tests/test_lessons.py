@@ -336,7 +336,7 @@ def test_docstring_quotes_the_measured_default_run(name):
 def test_stability_table_compares_each_long_run_with_the_documented_default():
     """--stability 的表：每一行是一次 16000 步的运行，和文档字符串里默认设置的验证集损失相减；加了参数的另起一行。"""
     rows = [{"lesson": 6, "extra": "--lr_decay_iters 16000", "curve": [[0, 8.7, 8.7, 0], [16000, 6.2, 6.3, 0]]},
-            {"lesson": 5, "curve": [[16000, 4.4, 4.5, 0]]}]  # 没有 "extra" 的是只改了步数的
+            {"lesson": 5, "extra": "", "curve": [[16000, 4.4, 4.5, 0]]}]  # 只改了步数的
     lines = stability_markdown(rows).splitlines()
     v5, v6 = measured_default("babygpt_v5_feedforward.py"), measured_default("babygpt_v6_block.py")
     assert lines[2] == f"| v5 | {v5:.4f} | 4.5000 | 4.4000 | {4.5 - v5:+.4f} |"
