@@ -9,8 +9,8 @@
   babygpt_sample_with_kvcache.py 读它来写词，不需要再读语料。
 - Ctrl-C 和 --resume：训练时按 Ctrl-C，做完手上这一步再停下、保存检查点（参数不会只更新了一半）；
   同一条命令加上 --resume，就从那一步接着训练，最后打印的 step N/N 那一行和一口气训练完的逐位相同。
-  --max_iters 可以调大：学习率的余弦曲线按新的步数重排（最晚在 lr_decay_iters 步降到底）。模型设置和检查点对不上、已经没有要训练的步数、
-  检查点不存在或不是 v12 存的，都只说一句为什么，什么都不动。
+  --max_iters 可以调大：学习率的余弦曲线按新的步数重排（最晚在 lr_decay_iters 步降到底）。
+  模型设置和检查点对不上、已经没有要训练的步数、检查点不存在或不是 v12 存的，都只说一句为什么，什么都不动。
 - 在 CPU 上开始之前先估计要多久，太久就给出 CPU 配方。
     diff babygpt_v11_hyper_params.py babygpt_v12_wandb.py
 
