@@ -16,7 +16,7 @@
 
 CPU 配方（README 快速开始里的命令：n_embed 96、4 头、4 层、block_size 64、batch 16、学习率 3e-3、预热 200 步、
 不用 dropout、5000 步、余弦衰减排满 5000 步）在 2 核 CPU 上：验证集损失 4.1830，训练损失 4.0345，整条命令 381 秒（7.9 R），
-比入门脚本数出来的 bigram（4.85）低 0.67。这些数由 python tests/benchmark_lessons.py --cpu_recipe 量出。
+比入门脚本数出来的 bigram（4.85）低 0.67。这些数由 python tools/benchmark_lessons.py --cpu_recipe 量出。
 CPU 上这点时间只够看大约 500 万个字，这时模型小一点、每步快一点反而学得多：6104 个字的输出层
 （lm_head 加上 softmax）占了每一步一半以上的计算。
 """

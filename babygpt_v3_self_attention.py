@@ -14,7 +14,7 @@ v4 的多个头就是答案：有的头守着当前字，有的头多看前面�
 
 试一试：量一量这个头怎么分配注意力。训练 1000 步，然后在验证集的一批文字上，平均它放在当前字、
 前一个字上的权重（平均分配时，当前字分到 0.21）：
-    python tests/attention_focus.py --lesson 3 -- --max_iters 1000  # 验证集 5.60，训练集 5.56；当前字/前一个字 0.56/0.23
+    python tools/attention_focus.py --lesson 3 -- --max_iters 1000  # 验证集 5.60，训练集 5.56；当前字/前一个字 0.56/0.23
 
 下一课：diff babygpt_v3_self_attention.py babygpt_v4_multihead_attention.py
 """

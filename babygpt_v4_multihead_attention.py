@@ -12,7 +12,7 @@
 试一试：看这几个头怎么分工。训练 1000 步，然后量每个头放在当前字、前一个字上的平均权重
 （平均分配时，当前字分到 0.21）。和 v3 的“试一试”比一比：有的头比 v3 的单头更专心地守着当前字，
 有的头把更多的注意力分给了前面的字。
-    python tests/attention_focus.py --lesson 4 -- --max_iters 1000  # 验证集 5.44，训练集 5.40；当前字/前一个字 0.49/0.24、0.36/0.19、0.70/0.21、0.68/0.19
+    python tools/attention_focus.py --lesson 4 -- --max_iters 1000  # 验证集 5.44，训练集 5.40；当前字/前一个字 0.49/0.24、0.36/0.19、0.70/0.21、0.68/0.19
 
 下一课：diff babygpt_v4_multihead_attention.py babygpt_v5_feedforward.py
 """

@@ -18,7 +18,7 @@ from fontTools.ttLib import TTCollection
 
 HERE = Path(__file__).resolve().parent
 EXTRA = "".join(chr(c) for c in range(0x20, 0x7F)) + "，。、：；！？（）《》“”‘’·—…"
-FIGURE_SCRIPTS = ["tests/attention_heatmap.py", "tests/benchmark_lessons.py"]  # 画图的脚本
+FIGURE_SCRIPTS = ["tools/attention_heatmap.py", "tools/benchmark_lessons.py"]  # 画图的脚本
 
 
 def main(argv=None):

@@ -1,4 +1,4 @@
-"""测试的公共设置：固定线程数和随机种子，wandb 只离线记录，课程脚本按文件名导入。"""
+"""测试的公共设置：固定线程数和随机种子，wandb 只离线记录，课程脚本和 tools/ 里的脚本按文件名导入。"""
 
 import importlib
 import os
@@ -10,6 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))  # tools/ 里的脚本（基准、画图、消融……），测试要导入它们
 
 # 在导入 torch / wandb 之前设好：测试不联网、不弹登录提示、不把记录写进仓库
 os.environ["WANDB_MODE"] = "offline"

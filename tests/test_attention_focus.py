@@ -1,9 +1,9 @@
-"""tests/attention_focus.py 重新算出来的注意力权重，必须就是每个 Head 在 forward 里用的那一份。"""
+"""tools/attention_focus.py 重新算出来的注意力权重，必须就是每个 Head 在 forward 里用的那一份。"""
 
 import pytest
 import torch
 
-import attention_focus  # tests/attention_focus.py，和测试在同一个目录
+import attention_focus  # tools/attention_focus.py（conftest 把 tools/ 加进了导入路径）
 from conftest import LESSONS, lesson_number
 from test_lessons import model_for, randomized
 

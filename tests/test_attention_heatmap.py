@@ -1,4 +1,4 @@
-"""tests/attention_heatmap.py：在很小的模型上也能画出热图，写出的是合法的 PNG，汉字不缺字形。"""
+"""tools/attention_heatmap.py：在很小的模型上也能画出热图，写出的是合法的 PNG，汉字不缺字形。"""
 
 import struct
 import warnings

@@ -1,10 +1,10 @@
-"""tests/layernorm_ablation.py 拿掉的正是它说的那几个 LayerNorm，量的正是进 ln_f 之前的残差通路。"""
+"""tools/layernorm_ablation.py 拿掉的正是它说的那几个 LayerNorm，量的正是进 ln_f 之前的残差通路。"""
 
 import pytest
 import torch
 import torch.nn as nn
 
-import layernorm_ablation  # tests/layernorm_ablation.py，和测试在同一个目录
+import layernorm_ablation  # tools/layernorm_ablation.py（conftest 把 tools/ 加进了导入路径）
 from test_lessons import model_for
 
 

@@ -312,7 +312,7 @@ def test_every_lesson_has_a_try_this_with_valid_commands_and_measured_numbers(na
         script, *args = shlex.split(command)[1:]
         if script.startswith("babygpt_"):
             load(script[:-3]).parse_args(args)  # 参数写错会 SystemExit
-        elif script == "tests/attention_focus.py":
+        elif script == "tools/attention_focus.py":
             number = int(args[args.index("--lesson") + 1])
             load(LESSONS[number - 1]).parse_args(args[args.index("--") + 1 :])
         else:
@@ -323,7 +323,7 @@ def test_every_lesson_has_a_try_this_with_valid_commands_and_measured_numbers(na
 
 @pytest.mark.parametrize("name", LESSONS[:10])
 def test_docstring_quotes_the_measured_default_run(name):
-    """文档字符串里“默认设置下……”那一句是 tests/benchmark_lessons.py --write 写进去的，和 README 的表一致。"""
+    """文档字符串里“默认设置下……”那一句是 tools/benchmark_lessons.py --write 写进去的，和 README 的表一致。"""
     doc = ast.get_docstring(ast.parse((ROOT / f"{name}.py").read_text(encoding="utf-8")))
     found = re.search(r"默认设置下（2 核 CPU，约 (\d+) 秒，([\d.]+) R）：验证集损失 ([\d.]+)，训练损失 ([\d.]+)", doc)
     assert found, name

@@ -1,17 +1,17 @@
 """把每一课按默认设置完整跑一遍，量出验证集损失、用时（秒，以及时间单位 R 的倍数），画出学习曲线。
 
-这不是单元测试（pytest 不会收集它），要跑半个多小时：
-    python tests/benchmark_lessons.py                      # R，再加 v1-v10 的默认设置：表格 + docs/ladder.png
-    python tests/benchmark_lessons.py --repeat 3           # 整个跑 3 遍（每遍都先量 R），用时取中位数
-    python tests/benchmark_lessons.py --lessons 1 4 10     # 只跑其中几课
-    python tests/benchmark_lessons.py --extra "--max_iters 500"   # 给每一课追加参数（调参用，不画图）
-    python tests/benchmark_lessons.py --tries              # 只跑每一课文档字符串里“试一试”的命令
-    python tests/benchmark_lessons.py --seeds 1 2          # 只跑 v1、v4、v6、v7 换种子
-    python tests/benchmark_lessons.py --stability          # 只跑 v5-v10，步数是默认的 4 倍（再加 v6 把余弦也拉长的一次）
-    python tests/benchmark_lessons.py --cpu_recipe         # 只跑 R 和 v12 的 CPU 配方（README 的快速开始）
-    python tests/benchmark_lessons.py --write              # 同时把量出的数字写回 README 的表格（换种子、4 倍长的也是）和文档字符串
-    python tests/benchmark_lessons.py --from_json r.json   # 不重跑，用 --json r.json 存下的结果（任何一种）写回
-    python tests/benchmark_lessons.py --from_json a.json b.json c.json   # 默认设置跑过几遍：用时取中位数再写回
+全部跑一遍要半个多小时：
+    python tools/benchmark_lessons.py                      # R，再加 v1-v10 的默认设置：表格 + docs/ladder.png
+    python tools/benchmark_lessons.py --repeat 3           # 整个跑 3 遍（每遍都先量 R），用时取中位数
+    python tools/benchmark_lessons.py --lessons 1 4 10     # 只跑其中几课
+    python tools/benchmark_lessons.py --extra "--max_iters 500"   # 给每一课追加参数（调参用，不画图）
+    python tools/benchmark_lessons.py --tries              # 只跑每一课文档字符串里“试一试”的命令
+    python tools/benchmark_lessons.py --seeds 1 2          # 只跑 v1、v4、v6、v7 换种子
+    python tools/benchmark_lessons.py --stability          # 只跑 v5-v10，步数是默认的 4 倍（再加 v6 把余弦也拉长的一次）
+    python tools/benchmark_lessons.py --cpu_recipe         # 只跑 R 和 v12 的 CPU 配方（README 的快速开始）
+    python tools/benchmark_lessons.py --write              # 同时把量出的数字写回 README 的表格（换种子、4 倍长的也是）和文档字符串
+    python tools/benchmark_lessons.py --from_json r.json   # 不重跑，用 --json r.json 存下的结果（任何一种）写回
+    python tools/benchmark_lessons.py --from_json a.json b.json c.json   # 默认设置跑过几遍：用时取中位数再写回
 每一课都在单独的子进程里运行，和学习者在终端里运行完全一样；一次只跑一个，用时才准。
 
 时间单位 R：v1 跑原课程 v1 的工作量（下面的 R_COMMAND）所花的时间，和各课在同一次运行里量，
@@ -49,7 +49,7 @@ LESSONS = [
 R_COMMAND = ("babygpt_v1.py --device cpu --max_iters 5000 --block_size 8 --batch_size 32 --n_embed 32 "
              "--eval_iters 100 --eval_interval 200 --max_new_tokens 1")
 STEP_LINE = re.compile(r"step (\d+)/(\d+): train loss ([\d.]+|nan|inf), val loss ([\d.]+|nan|inf), ([\d,]+) tokens/s")
-FOCUS_LINE = re.compile(r"头 \d+：当前字 ([\d.]+)，前一个字 ([\d.]+)")  # tests/attention_focus.py 打印的
+FOCUS_LINE = re.compile(r"头 \d+：当前字 ([\d.]+)，前一个字 ([\d.]+)")  # tools/attention_focus.py 打印的
 PRIMER_LINE = re.compile(r"(训练集|验证集)平均负对数似然（NLL）：([\d.]+)")
 SEED_LESSONS = (1, 4, 6, 7)  # 换种子也要成立：v4 < v1、v7 < v6
 DEFAULT_LINE = re.compile(r"默认设置下（2 核 CPU，约 \d+ 秒，[\d.]+ R）：验证集损失 ([\d.]+)，训练损失 ([\d.]+)")

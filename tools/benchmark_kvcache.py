@@ -1,8 +1,7 @@
 """量 KV 缓存的加速：同一个模型、同一个开头，有缓存和没缓存轮流各跑几遍，报告中位数。
 
-这不是单元测试（pytest 不会收集它）：
-    python tests/benchmark_kvcache.py                         # v12 默认大小（n_embed 384, 6 头, 6 层, block 256）的随机模型
-    python tests/benchmark_kvcache.py --ckpt_path model.pth   # 用训练好的检查点
+    python tools/benchmark_kvcache.py                         # v12 默认大小（n_embed 384, 6 头, 6 层, block 256）的随机模型
+    python tools/benchmark_kvcache.py --ckpt_path model.pth   # 用训练好的检查点
 速度与权重无关，所以没有检查点时用随机初始化的模型；“逐字相同”只比较 block_size 以内的部分（见采样器的说明）。
 """
 

@@ -2,10 +2,9 @@
 
 v3–v6 没有残差连接，当前字的信息只能经过注意力传到 lm_head，所以它们要先学会“多看自己”。
 这个脚本按一课的默认设置训练（和在终端里运行那一课一样，会打印训练进度），在训练前后各量一次：
-    python tests/attention_focus.py                 # v4，和运行 v4 一样久（2 核 CPU 约一分半钟）
-    python tests/attention_focus.py --lesson 3      # 也可以看 v3、v5……v12（任何有 Head 的一课）
-    python tests/attention_focus.py --lesson 4 -- --max_iters 4000   # "--" 之后的参数原样交给那一课
-这不是单元测试（pytest 不会收集它）。
+    python tools/attention_focus.py                 # v4，和运行 v4 一样久（2 核 CPU 约一分半钟）
+    python tools/attention_focus.py --lesson 3      # 也可以看 v3、v5……v12（任何有 Head 的一课）
+    python tools/attention_focus.py --lesson 4 -- --max_iters 4000   # "--" 之后的参数原样交给那一课
 """
 
 import argparse

@@ -1,9 +1,9 @@
 """画出每个注意力头在看哪里：每一层、每一个头一张热图，写进一个 PNG。
 
-    python tests/attention_heatmap.py                                   # 读 model.pth（v12 训练出的模型）
-    python tests/attention_heatmap.py --ckpt_path model.pth --text 明月几时有，把酒问青天。
-    python tests/attention_heatmap.py --lesson 4                        # 按 v4 的默认设置训练一遍，再画
-    python tests/attention_heatmap.py --lesson 7 -- --max_iters 500     # "--" 之后的参数原样交给那一课
+    python tools/attention_heatmap.py                                   # 读 model.pth（v12 训练出的模型）
+    python tools/attention_heatmap.py --ckpt_path model.pth --text 明月几时有，把酒问青天。
+    python tools/attention_heatmap.py --lesson 4                        # 按 v4 的默认设置训练一遍，再画
+    python tools/attention_heatmap.py --lesson 7 -- --max_iters 500     # "--" 之后的参数原样交给那一课
 热图的第 t 行是第 t 个字在预测下一个字时，分给它自己和前面每个字的注意力（每行加起来是 1）；
 右上角是“未来”，因果遮罩挡住了，留白。坐标轴上的汉字用仓库自带的字体 data/fonts/wqy-microhei-ci.ttf，
 新装的机器上也不会变成方框。
