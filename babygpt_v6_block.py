@@ -19,7 +19,7 @@
     python babygpt_v7_residual_connection.py --max_iters 2000 --min_lr_ratio 1  # 验证集 4.96，训练集 4.92
 v6 差不多不再看输入了。所以余弦衰减最晚在第 4000 步（lr_decay_iters）降到底：要是把 --max_iters 16000
 连同 --lr_decay_iters 16000 一起给，1e-2 上下的学习率要持续好几千步，v6 会停在 6.21（训练集也是 6.21）；
-只给 --max_iters 16000，前 4000 步和默认的一样，之后用小学习率接着学，验证集是 4.79（README 的“训练更久”）。
+只给 --max_iters 16000，前 4000 步和默认的一样，之后用小学习率接着学，验证集是 4.79（docs/ladder.md 的“训练更久”）。
 
 下一课：diff babygpt_v6_block.py babygpt_v7_residual_connection.py
 """

@@ -9,7 +9,7 @@
     python tools/benchmark_lessons.py --seeds 1 2          # 只跑 v1、v4、v6、v7 换种子
     python tools/benchmark_lessons.py --stability          # 只跑 v5-v10，步数是默认的 4 倍（再加 v6 把余弦也拉长的一次）
     python tools/benchmark_lessons.py --cpu_recipe         # 只跑 R 和 v12 的 CPU 配方（README 的快速开始）
-    python tools/benchmark_lessons.py --write              # 同时把量出的数字写回 README 的表格（换种子、4 倍长的也是）和文档字符串
+    python tools/benchmark_lessons.py --write              # 同时把量出的数字写回表格（README 和 docs/ 里的）和文档字符串
     python tools/benchmark_lessons.py --from_json r.json   # 不重跑，用 --json r.json 存下的结果（任何一种）写回
     python tools/benchmark_lessons.py --from_json a.json b.json c.json   # 默认设置跑过几遍：用时取中位数再写回
 每一课都在单独的子进程里运行，和学习者在终端里运行完全一样；一次只跑一个，用时才准。
@@ -272,13 +272,17 @@ def stability_markdown(rows):
     return "\n".join(lines)
 
 
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]  # 表可能在 README 里，也可能在 docs/ 的证据页里
+
+
 def write_table(name, markdown):
-    """把 README 里 <!-- name --> 和 <!-- /name --> 之间的内容换成 markdown。"""
-    readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
+    """把 <!-- name --> 和 <!-- /name --> 之间的内容换成 markdown：哪一页有这对标记就写哪一页（只能有一页）。"""
     start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    pages = [page for page in PAGES if start in page.read_text(encoding="utf-8")]
+    assert len(pages) == 1, f"{start} 应该正好在一页里，现在在 {pages}"
+    text = pages[0].read_text(encoding="utf-8")
     i, j = text.index(start) + len(start), text.index(end)
-    readme.write_text(text[:i] + "\n" + markdown + "\n" + text[j:], encoding="utf-8")
+    pages[0].write_text(text[:i] + "\n" + markdown + "\n" + text[j:], encoding="utf-8")
 
 
 def run_seeds(args):
@@ -357,7 +361,7 @@ def main(argv=None):
     parser.add_argument("--stability", action="store_true", help="只跑 v5-v10，步数是默认的 4 倍")
     parser.add_argument("--cpu_recipe", action="store_true", help="只跑 R 和 v12 的 CPU 配方（README 快速开始里的那条命令）")
     parser.add_argument("--ckpt_path", default="model.pth", help="--cpu_recipe 的检查点写到哪里（默认：model.pth）")
-    parser.add_argument("--write", action="store_true", help="把量出的数字写回 README 和文档字符串，重画 docs/ladder.png")
+    parser.add_argument("--write", action="store_true", help="把量出的数字写回 README、docs/ 的表和文档字符串，重画 docs/ladder.png")
     parser.add_argument("--threads", type=int, help="子进程用几个 CPU 线程（默认由 PyTorch 决定）")
     parser.add_argument("--json", help="把结果另存为 JSON")
     parser.add_argument("--from_json", nargs="+", help="不重跑：读之前 --json 存下的结果，画图、写回；"
