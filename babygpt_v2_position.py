@@ -279,35 +279,62 @@ def pick_device(name):
 
 
 def read_text(path):
+    """读语料，返回 (文字, 编码)。认得 UTF-8（带不带 BOM 都行）、带 BOM 的 UTF-16 和 GB18030（包含 GBK、GB2312）；
+    Windows 的换行（回车 + 换行）换成一个换行。文件本身有问题时，说一句是什么问题。"""
+    if Path(path).is_dir():
+        fail(f"{path} 是一个目录，--data 要的是一个文本文件")
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        fail(f"读不到训练语料 {path}（{e.__class__.__name__}）。它应该在仓库的 data/ci.txt，或用 --data 指定")
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        fail(f"读不到训练语料 {path}（{e.strerror}）。默认的语料在仓库的 data/ci.txt，别的文本用 --data 指定")
+    encodings = ["utf-16"] if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ["utf-8-sig", "gb18030"]  # utf-8-sig：有 BOM 就去掉
+    for encoding in encodings:
+        try:
+            text = raw.decode(encoding).replace("\r\n", "\n")
+        except UnicodeDecodeError:
+            continue
+        if not any(c < " " and c not in "\t\n\r\f\v" for c in set(text)):  # 二进制文件有时也“解码”得出来，但带着控制字符
+            if not text.strip():
+                fail(f"训练语料 {path} 是空的")
+            return text, encoding.replace("utf-8-sig", "utf-8").upper()
+    fail(f"{path} 不是认得出的文本（试过 UTF-8、UTF-16、GB18030）：请先另存为 UTF-8，例如 iconv -f 原来的编码 -t UTF-8")
 
 
-def split_poems(text):
-    """按整首词划分：每 10 首里的第 10 首做验证集，其余做训练集。
-    验证集的词散布在整部语料里，作者和年代与训练集一样；如果取语料最后 10%，那里大多是无名氏的词，
-    训练集和验证集的损失差出的一截就不是过拟合，而是两堆文字本来不一样。"""
+def split_text(text):
+    """每 10 段里的第 10 段做验证集，其余做训练集。返回 ({"train": 文字, "val": 文字}, 怎么分的)。
+    一段是一整首词（词与词之间隔一个空行）：验证集的词散布在整部语料里，作者和年代与训练集一样；
+    如果取语料最后 10%，那里大多是无名氏的词，训练集和验证集的差距就不是过拟合，而是两堆文字本来不一样。
+    用空行隔开的段不到 100 段（小说、歌词常常没有空行），就按行分；连 100 行也没有，就切成 100 块等长的。"""
     poems = [p + "\n\n" for p in text.strip("\n").split("\n\n")]  # 词与词之间隔一个空行，空行也要学
+    lines = text.splitlines(keepends=True)
+    size = max(1, len(text) // 100)
+    if len(poems) >= 100:
+        pieces, how = poems, f"每 10 首词（用空行隔开的段，共 {len(poems):,} 段）里的第 10 首"
+    elif len(lines) >= 100:
+        pieces, how = lines, f"每 10 行里的第 10 行（用空行隔开的只有 {len(poems)} 段，不够分；共 {len(lines):,} 行）"
+    else:
+        pieces = [text[i : i + size] for i in range(0, len(text), size)]
+        how = f"每 10 块里的第 10 块（只有 {len(poems)} 段、{len(lines)} 行，不够分；每块 {size} 个字）"
     return {
-        "train": "".join(p for i, p in enumerate(poems) if i % 10 != 9),
-        "val": "".join(p for i, p in enumerate(poems) if i % 10 == 9),
-    }
+        "train": "".join(p for i, p in enumerate(pieces) if i % 10 != 9),
+        "val": "".join(p for i, p in enumerate(pieces) if i % 10 == 9),
+    }, how
 
 
 def main(argv=None):
     config = parse_args(argv)
-    text = read_text(config.data)
+    text, encoding = read_text(config.data)
+    parts, how = split_text(text)
+    print(f"读入 {config.data}（{encoding}）；验证集：{how}")
+    if config.block_size >= len(parts["val"]):  # 先说文件本身的问题，再说提示词
+        fail(f"{config.data} 只有 {len(text):,} 个字，太少了：验证集只有 {len(parts['val'])} 个字，"
+             f"要比 --block_size ({config.block_size}) 长")
     tokenizer = CharTokenizer.from_text(text)
     for p in config.prompt:
         missing = "".join(sorted(set(p) - set(tokenizer.chars)))
         if missing:
-            fail(f"提示词“{p}”里有词表中没有的字：{missing}")
-    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in split_poems(text).items()}
-    if config.block_size >= len(splits["val"]):
-        fail(f"--block_size ({config.block_size}) 必须小于验证集的长度 ({len(splits['val'])} 个字)："
-             "验证集是每 10 首词里的第 10 首，语料要有足够多用空行隔开的词")
+            fail(f"提示词“{p}”里有词表中没有的字：{missing}（用 --prompt 换一个开头）")
+    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in parts.items()}
 
     torch.manual_seed(config.seed)
     device = pick_device(config.device)

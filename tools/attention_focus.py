@@ -85,9 +85,9 @@ def prepare(lesson, lesson_args):
     返回 (config, 分词器, {"train": ..., "val": ...}, 量的时候用的输入：验证集上固定的一批文字 (B, T))。
     """
     config = lesson.parse_args([*lesson_args, "--device", "cpu"])
-    text = lesson.read_text(config.data)
+    text, _ = lesson.read_text(config.data)
     tokenizer = lesson.CharTokenizer.from_text(text)
-    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in lesson.split_poems(text).items()}
+    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in lesson.split_text(text)[0].items()}
     x, _ = lesson.get_batch(splits["val"], config.batch_size, config.block_size, "cpu", torch.Generator().manual_seed(0))
     return config, tokenizer, splits, x
 

@@ -1,0 +1,147 @@
+"""用自己的文本训练：常见的编码、Windows 的换行、没有空行的散文都能用；文件本身有问题时，先说一句是什么问题。
+
+入门脚本、一课（v1）和 v12 各测一遍：read_text 和 split_text 在它们里面逐字相同，但 main 各自调用它们。
+"""
+
+import codecs
+
+import pytest
+
+import babygpt_v1 as v1
+import babygpt_v12_wandb as v12
+import simplebigrammodel_with_comments as primer
+from test_lessons import tiny_args
+from test_v12 import TINY
+
+MODULES = {"primer": primer, "v1": v1, "v12": v12}
+ENCODINGS = {  # 文件的字节 -> read_text 应该报告的编码
+    "utf-8": (lambda t: t.encode("utf-8"), "UTF-8"),
+    "utf-8 with BOM": (lambda t: codecs.BOM_UTF8 + t.encode("utf-8"), "UTF-8"),
+    "utf-16 LE with BOM": (lambda t: codecs.BOM_UTF16_LE + t.encode("utf-16-le"), "UTF-16"),
+    "utf-16 BE with BOM": (lambda t: codecs.BOM_UTF16_BE + t.encode("utf-16-be"), "UTF-16"),
+    "gb18030 (GBK)": (lambda t: t.encode("gb18030"), "GB18030"),
+}
+
+
+@pytest.fixture(scope="module")
+def poems(small_corpus):
+    return small_corpus.read_text(encoding="utf-8")
+
+
+def main_args(name, path, tmp_path):
+    """跑一遍 main 的参数：很小的模型，几步就停。"""
+    if name == "primer":
+        return ["--data", str(path), "--max_new_tokens", "5"]
+    if name == "v12":
+        return ["--data", str(path), "--ckpt_path", str(tmp_path / "model.pth"), *TINY]
+    return ["--data", str(path), *tiny_args(v1)]
+
+
+def run(name, path, tmp_path, capsys, monkeypatch, extra=()):
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    MODULES[name].main([*main_args(name, path, tmp_path), *extra])
+    return capsys.readouterr().out
+
+
+def refusal(name, path, tmp_path, monkeypatch):
+    """main 应当只打印一行错误就退出；返回那一行。提示词故意给一个词表里没有的字：文件的问题要先说。"""
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    with pytest.raises(SystemExit) as e:
+        MODULES[name].main([*main_args(name, path, tmp_path), "--prompt", "ⓧ"])
+    message = str(e.value.code)
+    assert message.startswith("错误：") and "\n" not in message.strip() and "提示词" not in message, message
+    return message
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("name", MODULES)
+def test_read_text_knows_each_encoding_and_drops_the_bom(name, encoding, poems, tmp_path):
+    to_bytes, reported = ENCODINGS[encoding]
+    path = tmp_path / "poems.txt"
+    path.write_bytes(to_bytes(poems))
+    text, used = MODULES[name].read_text(path)
+    assert text == poems and used == reported
+    assert "\ufeff" not in text  # BOM 不会变成词表里多出来的一个字
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_windows_line_ends_become_plain_line_ends(name, poems, tmp_path):
+    path = tmp_path / "crlf.txt"
+    path.write_bytes(poems.replace("\n", "\r\n").encode("gb18030"))
+    text, used = MODULES[name].read_text(path)
+    assert text == poems and "\r" not in text and used == "GB18030"
+
+
+@pytest.mark.parametrize("encoding", ["gb18030 (GBK)", "utf-16 LE with BOM"])
+@pytest.mark.parametrize("name", MODULES)
+def test_main_trains_on_a_legacy_encoding_and_says_which_in_the_first_line(name, encoding, poems, tmp_path, capsys,
+                                                                          monkeypatch):
+    to_bytes, reported = ENCODINGS[encoding]
+    path = tmp_path / "poems.txt"
+    path.write_bytes(to_bytes(poems))
+    out = run(name, path, tmp_path, capsys, monkeypatch)
+    first = out.splitlines()[0]
+    assert first.startswith(f"读入 {path}（{reported}）") and "每 10 首词" in first
+    assert "验证集平均负对数似然" in out if name == "primer" else "val loss" in out
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(bytes(range(256)) * 40, id="binary"),
+        pytest.param("Café au lait, crème brûlée.\n".encode("latin-1") * 200, id="latin-1"),
+        pytest.param("春江花月夜\n".encode("utf-16-le") * 200, id="utf-16 without BOM"),
+    ],
+)
+@pytest.mark.parametrize("name", MODULES)
+def test_a_file_in_no_known_encoding_is_named_as_such(name, content, tmp_path, monkeypatch):
+    path = tmp_path / "mystery.txt"
+    path.write_bytes(content)
+    message = refusal(name, path, tmp_path, monkeypatch)
+    assert "不是认得出的文本" in message and "UTF-8" in message and "iconv" in message
+    assert "读不到" not in message and "data/ci.txt" not in message  # 文件就在那里，问题是编码
+
+
+def prose(poems):
+    """同样的词，改写成“一段一行、没有空行”：小说和歌词常常是这样的。"""
+    return "".join(line + "\n" for line in poems.splitlines() if line)
+
+
+def test_split_falls_back_to_lines_then_to_chunks_and_loses_nothing(poems):
+    text = prose(poems)
+    parts, how = v1.split_text(text)
+    lines = text.splitlines(keepends=True)
+    assert "每 10 行里的第 10 行" in how and f"共 {len(lines):,} 行" in how
+    assert parts["val"] == "".join(lines[9::10])
+    assert len(parts["train"]) + len(parts["val"]) == len(text)
+    one_line = text.replace("\n", "")[:5000]
+    parts, how = v1.split_text(one_line)
+    assert "每 10 块里的第 10 块" in how and "每块 50 个字" in how
+    assert parts["val"] == "".join(one_line[i : i + 50] for i in range(450, 5000, 500))
+    assert len(parts["train"]) + len(parts["val"]) == len(one_line)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_prose_without_blank_lines_trains_and_says_which_split(name, poems, tmp_path, capsys, monkeypatch):
+    path = tmp_path / "prose.txt"
+    path.write_text(prose(poems), encoding="utf-8")
+    out = run(name, path, tmp_path, capsys, monkeypatch)
+    assert out.splitlines()[0].startswith(f"读入 {path}（UTF-8）；验证集：每 10 行里的第 10 行（用空行隔开的只有 1 段")
+    assert "验证集平均负对数似然" in out if name == "primer" else "val loss" in out
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_empty_tiny_and_directory_data_each_get_one_line_about_the_file(name, tmp_path, monkeypatch):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    assert f"训练语料 {empty} 是空的" in refusal(name, empty, tmp_path, monkeypatch)
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n \n\r\n", encoding="utf-8")
+    assert "是空的" in refusal(name, blank, tmp_path, monkeypatch)
+    tiny = tmp_path / "tiny.txt"
+    tiny.write_text("春江潮水连海平，海上明月共潮生。\n", encoding="utf-8")
+    message = refusal(name, tiny, tmp_path, monkeypatch)
+    assert f"{tiny} 只有 17 个字，太少了" in message
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    assert f"{folder} 是一个目录" in refusal(name, folder, tmp_path, monkeypatch)
