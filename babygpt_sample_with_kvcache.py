@@ -25,6 +25,7 @@ KV 缓存把每一层、每一个头算过的 key/value 存下来：
 """
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -192,31 +193,38 @@ class BabyGPT(nn.Module):
         return logits
 
 
-def pick_next(logits, temperature, top_k, generator):
-    """从最后一个位置的打分 (B, V) 选出下一个字 (B, 1)。temperature 为 0 时总是选分数最高的（贪心）。"""
+def pick_next(logits, temperature, top_k, generator, form=None):
+    """从最后一个位置的打分 (B, V) 选出下一个字 (B, 1)。temperature 为 0 时总是选分数最高的（贪心）。
+    给了 form（格律，见下文，只用于 B = 1）时，只在它允许的字里选，选完告诉它选了哪个。"""
+    if form is not None:
+        logits = logits.masked_fill(~form.allowed().to(logits.device), float("-inf"))  # 不允许的字：概率为 0
     if temperature == 0:
-        return logits.argmax(dim=-1, keepdim=True)
-    logits = logits / temperature  # 温度 < 1 让分布更尖（更保守），> 1 更平（更大胆）
-    if top_k > 0:
-        kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]  # 第 k 大的分数 (B, 1)
-        logits = logits.masked_fill(logits < kth, float("-inf"))  # 只在前 k 个字里抽
-    probs = F.softmax(logits, dim=-1)
-    return torch.multinomial(probs, num_samples=1, generator=generator)
+        idx_next = logits.argmax(dim=-1, keepdim=True)
+    else:
+        logits = logits / temperature  # 温度 < 1 让分布更尖（更保守），> 1 更平（更大胆）
+        if top_k > 0:
+            kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]  # 第 k 大的分数 (B, 1)
+            logits = logits.masked_fill(logits < kth, float("-inf"))  # 只在前 k 个字里抽
+        probs = F.softmax(logits, dim=-1)
+        idx_next = torch.multinomial(probs, num_samples=1, generator=generator)
+    if form is not None:
+        form.step(idx_next.item())
+    return idx_next
 
 
 @torch.inference_mode()
-def generate_without_cache(model, idx, max_new_tokens, temperature=1.0, top_k=0, generator=None):
+def generate_without_cache(model, idx, max_new_tokens, temperature=1.0, top_k=0, generator=None, form=None):
     """v12 的写法：每一步把最后 block_size 个字整个重新算一遍。逐步产出 (新字 (B, 1), 这一步的 logits (B, V))。"""
     block_size = model.config.block_size
     for _ in range(max_new_tokens):
         logits = model(idx[:, -block_size:])[:, -1, :]  # (B, V)
-        idx_next = pick_next(logits, temperature, top_k, generator)  # (B, 1)
+        idx_next = pick_next(logits, temperature, top_k, generator, form)  # (B, 1)
         idx = torch.cat((idx, idx_next), dim=1)
         yield idx_next, logits
 
 
 @torch.inference_mode()
-def generate_with_cache(model, idx, max_new_tokens, temperature=1.0, top_k=0, generator=None):
+def generate_with_cache(model, idx, max_new_tokens, temperature=1.0, top_k=0, generator=None, form=None):
     """带 KV 缓存：prefill 一次，之后每一步只算一个新字。逐步产出 (新字 (B, 1), 这一步的 logits (B, V))。"""
     block_size = model.config.block_size
     keep = max(1, block_size // 2)  # 窗口满了以后保留多少个字重新 prefill（block_size 为 1 时也至少留 1 个）
@@ -225,7 +233,7 @@ def generate_with_cache(model, idx, max_new_tokens, temperature=1.0, top_k=0, ge
     logits = model(context, cache, pos=0)[:, -1, :]  # prefill：整段提示词一次算完 (B, V)
     pos = context.shape[1]  # 缓存里已经有多少个位置
     for i in range(max_new_tokens):
-        idx_next = pick_next(logits, temperature, top_k, generator)  # (B, 1)
+        idx_next = pick_next(logits, temperature, top_k, generator, form)  # (B, 1)
         idx = torch.cat((idx, idx_next), dim=1)
         yield idx_next, logits
         if i == max_new_tokens - 1:
@@ -236,6 +244,98 @@ def generate_with_cache(model, idx, max_new_tokens, temperature=1.0, top_k=0, ge
         else:  # 只送进一个新字，它的 key/value 写到位置 pos
             logits = model(idx_next, cache, pos)[:, -1, :]
             pos += 1
+
+
+# ---------------------------------------------------------------------------
+# 格律：按词牌的格式写。这是采样器的第二个想法，和 KV 缓存无关：它只决定每一步“哪些字可以选”。
+# 一个词牌规定了一首词有几句、每句几个字（浣溪沙是六句七言）。格式从训练集里数出来，存在 data/tunes.json
+# （python data/prepare_tunes.py 生成）：同一个词牌，训练集里至少两首词用过的每一种句式都算一种格式。
+# ---------------------------------------------------------------------------
+
+PUNCT = "，。、？！；："  # 断句的标点：正文按它们切成一句一句
+DEFAULT_TUNES = str(Path(__file__).resolve().parent / "data" / "tunes.json")
+
+
+def phrase_lengths(body):
+    """正文 -> 每句几个字（按断句的标点切开，换行不算字；最后没有标点的半句也算一句）。"""
+    lengths, n = [], 0
+    for c in body:
+        if c in PUNCT:
+            lengths.append(n)
+            n = 0
+        elif c != "\n":
+            n += 1
+    return tuple(lengths + [n] if n else lengths)
+
+
+def check_form(lengths, forms):
+    """和这个词牌的每一种格式比，返回 (最接近的格式, 逐句得分, 第一处不合的句子编号；完全合格式时是 None)。
+    逐句得分：第 i 句和格式的第 i 句字数相同的句数，除以两者中较多的句数。"""
+
+    def score(form):
+        return sum(a == b for a, b in zip(lengths, form)) / max(len(lengths), len(form))
+
+    best = max(forms, key=score)  # 一样接近时取前面的（训练集里更常见的）格式
+    broken = next((i for i, (a, b) in enumerate(zip(lengths, best)) if a != b), None)
+    if broken is None and len(lengths) != len(best):
+        broken = min(len(lengths), len(best))
+    return best, score(best), broken
+
+
+def describe_break(lengths, form, broken):
+    """check_form 找到的第一处不合，说成一句话。"""
+    if broken < min(len(lengths), len(form)):
+        return f"第 {broken + 1} 句应是 {form[broken]} 个字，写了 {lengths[broken]} 个字"
+    if len(lengths) < len(form):
+        return f"写了 {len(lengths)} 句就停了，这个格式有 {len(form)} 句"
+    return f"这个格式只有 {len(form)} 句，多写了 {len(lengths) - len(form)} 句"
+
+
+class FormConstraint:
+    """约束解码：每一步只允许格式允许的字，模型在允许的字里照常按概率抽。
+    先写作者（一行，1 到 8 个字）；再写正文：一句写满规定的字数，就必须打一个断句的标点，
+    没写满就不许打；标点之后可以换行；写完某一种格式的最后一句，就空一行结束。
+    几种格式同时考虑：只要已经写下的句子还和某种格式对得上，那种格式允许的字就可以选。"""
+
+    def __init__(self, forms, chars):
+        self.forms = [tuple(form) for form in forms]
+        self.chars = chars
+        self.newline = chars.index("\n")
+        self.punct = torch.tensor([c in PUNCT for c in chars])  # (V,)
+        self.hanzi = torch.tensor([c.isalpha() for c in chars])  # (V,) 汉字（标点、换行、空格、□ 都不是）
+        self.author = 0  # 作者写了几个字；写完作者这一行以后是 None
+        self.done = ()  # 正文里写完的句子各有几个字
+        self.current = 0  # 正在写的这一句写了几个字
+        self.last = "start"  # 正文里上一个字：start（还没有）、char、punct、newline
+
+    def allowed(self):
+        """下一个字可以是哪些：(V,) 的真假值。"""
+        mask = torch.zeros_like(self.hanzi)
+        if self.author is not None:  # 作者这一行
+            if self.author < 8:
+                mask |= self.hanzi
+            mask[self.newline] = self.author > 0
+            return mask
+        nexts = [form[len(self.done)] for form in self.forms if form[: len(self.done)] == self.done and len(form) > len(self.done)]
+        if any(n > self.current for n in nexts):  # 还有格式允许这一句再多一个字
+            mask |= self.hanzi
+        if self.current > 0 and self.current in nexts:  # 有格式的这一句正好这么长：可以打标点
+            mask |= self.punct
+        if self.current == 0 and (self.last == "punct" or (self.last == "newline" and self.done in self.forms)):
+            mask[self.newline] = True  # 标点之后换行；正好写完一种格式时，再换一行就是空行，这首词结束
+        return mask
+
+    def step(self, token):
+        """记下刚选的字（它的编号）。"""
+        c = self.chars[token]
+        if self.author is not None:
+            self.author = None if c == "\n" else self.author + 1
+        elif c in PUNCT:
+            self.done, self.current, self.last = self.done + (self.current,), 0, "punct"
+        elif c == "\n":
+            self.last = "newline"
+        else:
+            self.current, self.last = self.current + 1, "char"
 
 
 class CheckpointError(Exception):
@@ -302,6 +402,9 @@ def parse_args(argv=None):
     parser.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"], help="默认 auto")
     parser.add_argument("--no_cache", action="store_true", help="不用 KV 缓存，每一步重算整个上下文（v12 的写法）")
     parser.add_argument("--compare", action="store_true", help="同一个开头、同一个种子，有缓存和没缓存各跑一次，比较速度和结果")
+    parser.add_argument("--tune", help="按这个词牌的格式写一首（约束解码），如 --tune 浣溪沙；交互时输入《浣溪沙》也一样")
+    parser.add_argument("--free", action="store_true", help="按词牌写时不加约束，让模型自己写，写完再说格式在哪里不合")
+    parser.add_argument("--tunes", default=DEFAULT_TUNES, help="词牌的格式表（默认：data/tunes.json）")
     args = parser.parse_args(argv)
     if args.max_new_tokens <= 0:
         parser.error(f"--max_new_tokens 必须是正整数，现在是 {args.max_new_tokens}")
@@ -309,6 +412,10 @@ def parse_args(argv=None):
         parser.error(f"--temperature 不能是负数，现在是 {args.temperature}")
     if args.top_k < 0:
         parser.error(f"--top_k 不能是负数，现在是 {args.top_k}")
+    if args.tune is not None and (args.prompt or not args.tune.strip("《》")):
+        parser.error("--tune 要一个词牌名（如 --tune 浣溪沙），而且不能和 --prompt 一起用")
+    if args.tune:
+        args.tune = args.tune.strip("《》")
     return args
 
 
@@ -333,16 +440,20 @@ def ends_poem(ids, new_ids, newline):
     return new_ids[-1] == newline and previous == newline
 
 
-def write(model, chars, ids, args, use_cache, device, stream=True):
+def write(model, chars, ids, args, use_cache, device, stream=True, forms=None):
     """生成一段文字并（可选地）逐字打印：写到这首词结束（出现空行）为止，最多 max_new_tokens 个字；
-    --write_on 时不在词尾停下。返回 (新生成的编号列表, tokens/s)。"""
+    --write_on 时不在词尾停下。给了 forms（一个词牌的几种格式）时按格律约束解码。返回 (新生成的编号列表, tokens/s)。"""
     newline = chars.find("\n")  # 词表里没有换行时是 -1，永远不会“写完一首”
     generator = torch.Generator(device=device).manual_seed(args.seed)
     idx = torch.tensor([ids], dtype=torch.long, device=device)  # (1, T)
     generate = generate_with_cache if use_cache else generate_without_cache
+    form = FormConstraint(forms, chars) if forms else None  # 每写一首都从头开始
+    max_new_tokens = args.max_new_tokens
+    if form is not None:  # 按格律写时，整首写完之前不停：作者一行，加上每句的字、标点和可能的换行，加上结尾的空行
+        max_new_tokens = max(max_new_tokens, 9 + max(sum(f) + 2 * len(f) for f in forms) + 1)
     new_ids = []
     start = time.perf_counter()
-    for idx_next, _ in generate(model, idx, args.max_new_tokens, args.temperature, args.top_k, generator):
+    for idx_next, _ in generate(model, idx, max_new_tokens, args.temperature, args.top_k, generator, form):
         new_ids.append(idx_next.item())  # .item() 也会等 GPU 算完，计时才准
         if stream:
             print(chars[new_ids[-1]], end="", flush=True)
@@ -354,21 +465,59 @@ def write(model, chars, ids, args, use_cache, device, stream=True):
     return new_ids, len(new_ids) / seconds
 
 
+def tune_forms(tune, chars, path):
+    """词牌 -> ([(格式, 训练集里用它的首数)], None)；没有这个词牌、或者这个模型写不了时 -> (None, 一句说明)。"""
+    try:
+        tunes = json.loads(Path(path).read_text(encoding="utf-8"))["tunes"]
+    except (OSError, ValueError, KeyError) as e:
+        return None, f"读不到词牌的格式 {path}（{e.__class__.__name__}）：先运行 python data/prepare_tunes.py"
+    if tune not in tunes:
+        common = "、".join(sorted(tunes, key=lambda name: -tunes[name]["poems"])[:8])
+        return None, f"不认识词牌《{tune}》（训练集里至少两首词用同一种句式的词牌才有格式）。常见的有：{common}"
+    missing = "".join(sorted(set(tune + "\n") - set(chars))) or ("" if set(PUNCT) & set(chars) else PUNCT)
+    if missing:
+        return None, f"这个模型的词表里没有“{missing!r}”：它不是在宋词上训练的，没法按词牌写"
+    return [(tuple(form), count) for form, count in tunes[tune]["forms"]], None
+
+
+def report_form(chars, new_ids, forms, free):
+    """写完以后检查格式：合哪一种，或者在哪里不合。"""
+    author, _, rest = "".join(chars[i] for i in new_ids).partition("\n")  # 第一行是作者，之后是正文
+    lengths = phrase_lengths(rest.split("\n\n")[0])
+    form, score, broken = check_form(lengths, [form for form, _ in forms])
+    count = dict(forms)[form]
+    which = f"{' '.join(map(str, form))}（这个词牌在训练集里的 {len(forms)} 种格式之一，{count} 首用它）"
+    if broken is None:
+        print(f"格律：{'模型自己写的，' if free else ''}合格式 {which}")
+    else:
+        print(f"格律：{'模型自己写的，' if free else ''}不合格式：{describe_break(lengths, form, broken)}；"
+              f"最接近的格式 {which}，逐句得分 {score:.2f}")
+
+
 def respond(model, chars, text, args, device):
-    """处理一句开头：生成、打印、报告速度。开头不合法时打印原因并返回 False。"""
+    """处理一句开头：生成、打印、报告速度。开头不合法时打印原因并返回 False。
+    开头是《词牌》时按这个词牌写一首：约束解码保证格式（--free 时让模型自己写，写完再检查格式）。"""
+    forms = None
+    if len(text) > 2 and text[0] == "《" and text[-1] == "》":
+        forms, note = tune_forms(text[1:-1], chars, args.tunes)
+        if forms is None:
+            print(note)
+            return False
+        text = f"\n\n{text[1:-1]} "  # 语料里每首词都这样开始：上一首之后的空行，词牌名，一个空格
     ids, note = prepare_prompt(text, chars, model.config.block_size)
     if ids is None:
         print(note)
         return False
     if note:
         print(note)
-    print(text, end="", flush=True)
+    print(text.lstrip("\n"), end="", flush=True)
+    constraint = [form for form, _ in forms] if forms and not args.free else None  # 约束解码只要格式本身
     if args.compare:
         print()
         print("--- 不用缓存 ---")
-        plain, plain_speed = write(model, chars, ids, args, False, device)
+        plain, plain_speed = write(model, chars, ids, args, False, device, forms=constraint)
         print("--- 用 KV 缓存 ---")
-        cached, cached_speed = write(model, chars, ids, args, True, device)
+        cached, cached_speed = write(model, chars, ids, args, True, device, forms=constraint)
         print(f"不用缓存 {plain_speed:.1f} tokens/s，用缓存 {cached_speed:.1f} tokens/s")
         fits = model.config.block_size - len(ids) + 1  # 上下文还没超过 block_size 时生成的字数：两种写法完全相同
         if len(plain) > fits:
@@ -376,8 +525,10 @@ def respond(model, chars, text, args, device):
         identical = "yes" if plain[:fits] == cached[:fits] else "no"
         print(f"speedup {cached_speed / plain_speed:.2f}x, identical: {identical}")
     else:
-        _, speed = write(model, chars, ids, args, not args.no_cache, device)
+        cached, speed = write(model, chars, ids, args, not args.no_cache, device, forms=constraint)
         print(f"[{speed:.1f} tokens/s，{'不用' if args.no_cache else '用'} KV 缓存]")
+    if forms:
+        report_form(chars, cached, forms, args.free)
     return True
 
 
@@ -392,10 +543,12 @@ def main(argv=None):
     val = f"，验证集损失 {val_loss:.4f}" if isinstance(val_loss, float) else ""
     print(f"已载入 {args.ckpt_path}：训练了 {checkpoint.get('step', '?')} 步{val}；设备 {device}")
 
-    if args.prompt:  # 非交互：逐个处理 --prompt，然后退出
-        ok = [respond(model, chars, p, args, device) for p in args.prompt]
+    prompts = [f"《{args.tune}》"] if args.tune else args.prompt
+    if prompts:  # 非交互：逐个处理 --prompt（或 --tune），然后退出
+        ok = [respond(model, chars, p, args, device) for p in prompts]
         return 0 if all(ok) else 1
-    print("输入一句开头，回车后模型接着写完这首词；直接回车让模型从头写一首。Ctrl-D 或 Ctrl-C 退出。")
+    print("输入一句开头，回车后模型接着写完这首词；直接回车让模型从头写一首；输入《浣溪沙》按词牌的格式写。"
+          "Ctrl-D 或 Ctrl-C 退出。")
     while True:
         try:
             text = input("请输入文字：")

@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))  # tools/ 里的脚本（基准、画图、消融……），测试要导入它们
+sys.path.insert(0, str(ROOT / "data"))  # data/ 里构建数据的脚本（prepare_tunes.py 等）
 
 # 在导入 torch / wandb 之前设好：测试不联网、不弹登录提示、不把记录写进仓库
 os.environ["WANDB_MODE"] = "offline"

@@ -1,0 +1,279 @@
+"""格律检查：模型自己写的词，有多少合它词牌的格式（每句几个字）。
+
+    python tools/form_check.py                                  # 读 model.pth，每个词牌写 20 首
+    python tools/form_check.py --ckpt_path model.pth --json docs/runs/form_check.json
+    python tools/form_check.py --train "--max_iters 5000 ..."   # 在进程里训练 v12，每次评估时都量一次格律
+    python tools/form_check.py --plot docs/runs/form_a.json     # 画格律随训练步数的变化（docs/form_emergence.png）
+    python tools/form_check.py --write --from_json docs/runs/form_check.json   # 把表和例子写回 docs/form.md
+
+怎么量（和采样器 babygpt_sample_with_kvcache.py 用同样的断句、同样的格式表 data/tunes.json）：
+- 词牌：训练集里至少 300 首、最常见的格式占九成五以上的词牌，从语料里数出来，不是手写的（现在是 8 个）。
+- 格式：训练集里至少两首词用过的每一种句式都算（见 data/prepare_tunes.py），合其中任何一种就算合格式。
+- 提示：语料里每首词都这样开始：空行、词牌名、一个空格（“\\n\\n浣溪沙 ”）。模型先写作者，再写正文，
+  写到空行为止（最多 300 字）。温度 0.8（采样器的默认值），不加任何约束。
+- 两个分数：整首合格式的比例；逐句得分（第 i 句和最接近的格式的第 i 句字数相同的句数，除以两者中较多的句数）。
+- 参照：天花板是验证集里这些词牌的词本身（没见过的真词），地板是入门脚本数出来的 bigram，用同样的提示写。
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from benchmark_lessons import ROOT, measure_r, write_table
+
+sys.path.insert(0, str(ROOT))
+import babygpt_sample_with_kvcache as sampler  # noqa: E402
+import simplebigrammodel_with_comments as primer  # noqa: E402
+
+MIN_POEMS, MIN_SHARE = 300, 0.95  # 量哪些词牌：训练集里至少这么多首，最常见的格式至少占这么多
+MAX_CHARS = 300  # 和采样器的默认 --max_new_tokens 一样
+
+
+def load_tunes(path=sampler.DEFAULT_TUNES):
+    return json.loads(Path(path).read_text(encoding="utf-8"))["tunes"]
+
+
+def checked_tunes(tunes):
+    """要量的词牌：[(词牌, [格式...])]，按训练集里的首数从多到少。"""
+    chosen = [(name, t) for name, t in tunes.items() if t["poems"] >= MIN_POEMS and t["forms"][0][1] >= MIN_SHARE * t["poems"]]
+    return [(name, [tuple(form) for form, _ in t["forms"]]) for name, t in sorted(chosen, key=lambda x: -x[1]["poems"])]
+
+
+def score_poems(poems_by_tune, tunes):
+    """{词牌: [写出来的文字（提示之后的部分）]} -> {"tunes": {词牌: (整首, 逐句, 首数)}, "whole": ..., "phrase": ...}。
+    文字的第一行是作者，之后是正文，到空行为止。"""
+    forms = dict(tunes)
+    table = {}
+    for tune, poems in poems_by_tune.items():
+        scores = []
+        for text in poems:
+            _, _, rest = text.partition("\n")
+            lengths = sampler.phrase_lengths(rest.split("\n\n")[0])
+            _, score, broken = sampler.check_form(lengths, forms[tune])
+            scores.append((broken is None, score))
+        table[tune] = (statistics.mean(k for k, _ in scores), statistics.mean(s for _, s in scores), len(scores))
+    return {"tunes": table,
+            "whole": statistics.mean(w for w, _, _ in table.values()),
+            "phrase": statistics.mean(p for _, p, _ in table.values())}
+
+
+def held_out_poems(tunes):
+    """天花板：验证集里这些词牌的词（提示之后的部分：作者、换行、正文）。"""
+    text, _ = primer.read_text(primer.DEFAULT_DATA)
+    parts, _ = primer.split_text(text)
+    wanted = dict(tunes)
+    poems = {tune: [] for tune in wanted}
+    for poem in parts["val"].strip("\n").split("\n\n"):
+        title, _, body = poem.strip("\n").partition("\n")
+        tune, _, author = title.partition(" ")
+        if tune in wanted:
+            poems[tune].append(f"{author}\n{body}\n\n")
+    return poems
+
+
+def bigram_poems(tunes, n, seed):
+    """地板：入门脚本数出来的 bigram（训练集，默认的平滑），用同样的提示写 n 首。"""
+    import random
+
+    text, _ = primer.read_text(primer.DEFAULT_DATA)
+    parts, _ = primer.split_text(text)
+    chars, stoi = primer.build_vocab(text)
+    model = primer.BigramModel(len(chars), primer.parse_args([]).alpha).fit(primer.encode(parts["train"], stoi))
+    rng = random.Random(seed)
+    poems = {}
+    for tune, _ in tunes:
+        prompt = primer.encode(f"\n\n{tune} ", stoi)
+        outs = [primer.decode(model.generate(prompt, MAX_CHARS, rng)[len(prompt) :], chars) for _ in range(n)]
+        poems[tune] = [out.split("\n\n")[0] + "\n\n" for out in outs]
+    return poems
+
+
+@torch.inference_mode()
+def model_poems(model, chars, tunes, n, seed, temperature=0.8):
+    """模型用同样的提示、同一个温度写 n 首（一个词牌一批，用 KV 缓存；写到空行或 300 字为止）。"""
+    generator = torch.Generator().manual_seed(seed)
+    newline = chars.index("\n")
+    poems = {}
+    for tune, _ in tunes:
+        prompt = [chars.index(c) for c in f"\n\n{tune} "]
+        idx = torch.tensor([prompt] * n)  # (n, T)
+        outs, ended = [[] for _ in range(n)], [False] * n
+        steps = sampler.generate_with_cache(model, idx, MAX_CHARS, temperature, 0, generator)
+        for idx_next, _ in steps:
+            for row, token in enumerate(idx_next[:, 0].tolist()):
+                if not ended[row]:
+                    outs[row].append(token)
+                    ended[row] = len(outs[row]) > 1 and outs[row][-2:] == [newline, newline]
+            if all(ended):
+                break
+        poems[tune] = ["".join(chars[i] for i in out) for out in outs]
+    return poems
+
+
+def as_sampler_model(model, config, vocab_size):
+    """训练中的 v12 模型 -> 采样器的同一个模型（参数名相同，直接载入）。"""
+    with torch.random.fork_rng(devices=[]):  # 建模型会用到随机数（初始化）：不能打乱训练用的随机数
+        copy = sampler.BabyGPT(sampler.ModelConfig(config.block_size, config.n_embed, config.n_head, config.n_layer), vocab_size)
+    copy.load_state_dict(model.state_dict())
+    return copy.eval()
+
+
+def check_checkpoint(args, tunes):
+    model, chars, checkpoint = sampler.load_checkpoint(args.ckpt_path, "cpu")
+    poems = model_poems(model, chars, tunes, args.n, args.seed)
+    return {"kind": "checkpoint", "ckpt_path": args.ckpt_path, "val_loss": checkpoint.get("val_loss"),
+            "step": checkpoint.get("step"), "model": score_poems(poems, tunes), "poems": poems,
+            "ceiling": score_poems(held_out_poems(tunes), tunes),
+            "floor": score_poems(bigram_poems(tunes, args.n, args.seed), tunes)}
+
+
+def train_with_form_checks(args, tunes):
+    """像 python babygpt_v12_wandb.py <参数> 一样训练（同样的顺序、同样的随机数），每次评估时再量一次格律。
+    量格律的时间单独记下，训练用时里减掉它，和直接运行那条命令可以比。"""
+    import babygpt_v12_wandb as v12
+
+    r = measure_r() if args.measure_r else None
+    config = v12.parse_args([*args.train.split(), "--device", "cpu"])
+    text, _ = v12.read_text(config.data)
+    parts, _ = v12.split_text(text)
+    tokenizer = v12.CharTokenizer.from_text(text)
+    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in parts.items()}
+    torch.manual_seed(config.seed)
+    model = v12.BabyGPT(config, len(tokenizer.chars))
+    v12.warn_if_slow_on_cpu(model, splits, config, "cpu")  # main() 里也有这一步（它会用掉两个批次的随机数）
+    curve, form_seconds = [], 0.0
+    real_estimate_loss = v12.estimate_loss
+
+    def estimate_loss_and_form(model, splits, config, device):
+        nonlocal form_seconds
+        losses = real_estimate_loss(model, splits, config, device)
+        t0 = time.perf_counter()
+        poems = model_poems(as_sampler_model(model, config, len(tokenizer.chars)), tokenizer.chars, tunes, args.n, args.seed)
+        form = score_poems(poems, tunes)
+        form_seconds += time.perf_counter() - t0
+        curve.append({"val_loss": losses["val"], "train_loss": losses["train"], "whole": form["whole"], "phrase": form["phrase"]})
+        print(f"  格律：整首 {form['whole']:.3f}，逐句 {form['phrase']:.3f}", flush=True)
+        return losses
+
+    v12.estimate_loss = estimate_loss_and_form
+    start = time.perf_counter()
+    try:
+        history, _, _ = v12.train(model, splits, config, "cpu", None)
+    finally:
+        v12.estimate_loss = real_estimate_loss
+    seconds = time.perf_counter() - start - form_seconds
+    for point, (step, _, _) in zip(curve, history):
+        point["step"] = step
+    return {"kind": "train", "args": args.train, "seconds": seconds, "r": r, "curve": curve,
+            "poems": model_poems(as_sampler_model(model, config, len(tokenizer.chars)), tokenizer.chars, tunes, args.n, args.seed)}
+
+
+def form_table(result):
+    """格律检查的表：每个词牌，模型、天花板、地板各自的整首 / 逐句。"""
+    lines = ["| 词牌 | 模型：整首 | 逐句 | 验证集的真词（天花板）：整首 | 逐句 | 数出来的 bigram（地板）：整首 | 逐句 |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    rows = [(tune, result["model"]["tunes"][tune], result["ceiling"]["tunes"][tune], result["floor"]["tunes"][tune])
+            for tune in result["model"]["tunes"]]
+    for tune, m, c, f in rows:
+        lines.append(f"| {tune} | {m[0]:.2f} | {m[1]:.2f} | {c[0]:.2f}（{c[2]} 首） | {c[1]:.2f} | {f[0]:.2f} | {f[1]:.2f} |")
+    m, c, f = result["model"], result["ceiling"], result["floor"]
+    n = rows[0][1][2]
+    lines.append(f"| 全部（模型每个词牌 {n} 首） | **{m['whole']:.2f}** | **{m['phrase']:.2f}** | {c['whole']:.2f} | {c['phrase']:.2f} | "
+                 f"{f['whole']:.2f} | {f['phrase']:.2f} |")
+    return "\n".join(lines)
+
+
+def samples(result, tunes):
+    """一首合格式、一首不合的例子（模型写的，取同一个词牌里的第一首），写成 markdown。"""
+    forms = dict(tunes)
+    kept = broken = None
+    for tune, poems in result["poems"].items():
+        for text in poems:
+            author, _, rest = text.partition("\n")
+            body = rest.split("\n\n")[0].strip("\n")
+            lengths = sampler.phrase_lengths(body)
+            form, score, where = sampler.check_form(lengths, forms[tune])
+            shown = f"{tune} {author}\n{body}"
+            if where is None and kept is None:
+                kept = f"合格式（{' '.join(map(str, form))}）：\n\n```\n{shown}\n```"
+            elif where is not None and broken is None and len(lengths) >= 3:
+                broken = (f"不合格式（{sampler.describe_break(lengths, form, where)}，逐句得分 {score:.2f}）：\n\n"
+                          f"```\n{shown}\n```")
+    return "\n\n".join(x for x in (kept, broken) if x)
+
+
+def draw(results, out):
+    """格律随训练步数的变化：左边整首 / 逐句，右边验证集损失。"""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from attention_heatmap import use_cjk_font  # 仓库自带的中文字体
+
+    use_cjk_font()
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    loss_ax = ax.twinx()
+    for result, color in zip(results, plt.get_cmap("tab10").colors):
+        steps = [p["step"] for p in result["curve"]]
+        label = result.get("label") or result["args"]
+        ax.plot(steps, [p["phrase"] for p in result["curve"]], "-o", color=color, ms=3, label=f"{label}：逐句得分")
+        ax.plot(steps, [p["whole"] for p in result["curve"]], "-s", color=color, ms=3, alpha=0.6, label=f"{label}：整首合格式")
+        loss_ax.plot(steps, [p["val_loss"] for p in result["curve"]], ":", color=color, label=f"{label}：验证集损失")
+    ax.set_xlabel("训练步数")
+    ax.set_ylabel("格律（8 个词牌，温度 0.8）")
+    ax.set_ylim(0, 1)
+    loss_ax.set_ylabel("验证集损失（虚线，nats/字）")
+    loss_ax.set_ylim(3.5, 6.5)
+    ax.grid(alpha=0.3)
+    ax.set_title("模型什么时候学会格律：每次评估时写 160 首词")
+    fig.legend(loc="outside lower center", fontsize=8, ncol=2)
+    fig.savefig(out, dpi=100)
+    print(f"已画出 {out}", flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ckpt_path", default="model.pth", help="要检查的 v12 检查点（默认：model.pth）")
+    parser.add_argument("--n", type=int, default=20, help="每个词牌写几首（默认：20）")
+    parser.add_argument("--seed", type=int, default=1337)
+    parser.add_argument("--train", help="不读检查点：用这些 v12 的参数在进程里训练，每次评估时量格律")
+    parser.add_argument("--measure_r", action="store_true", help="和 --train 一起：先量一次 R，用时才能换算成 R")
+    parser.add_argument("--label", help="和 --train 一起：画图时这条曲线叫什么")
+    parser.add_argument("--json", help="把结果另存为 JSON")
+    parser.add_argument("--from_json", nargs="+", help="不重跑：读 --json 存下的结果")
+    parser.add_argument("--plot", nargs="+", help="读几个 --train 存下的 JSON，画 docs/form_emergence.png")
+    parser.add_argument("--write", action="store_true", help="把格律检查的表和例子写回 docs/form.md")
+    args = parser.parse_args(argv)
+    tunes = checked_tunes(load_tunes())
+
+    if args.plot:
+        draw([json.loads(Path(f).read_text(encoding="utf-8")) for f in args.plot], ROOT / "docs" / "form_emergence.png")
+        return
+    if args.from_json:
+        result = json.loads(Path(args.from_json[0]).read_text(encoding="utf-8"))
+    elif args.train:
+        result = {**train_with_form_checks(args, tunes), "label": args.label}
+    else:
+        result = check_checkpoint(args, tunes)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    if result["kind"] == "checkpoint":
+        print(form_table(result))
+        print(samples(result, tunes))
+        if args.write:
+            write_table("form-table", form_table(result))
+            write_table("form-samples", samples(result, tunes))
+    else:
+        last = result["curve"][-1]
+        r = f"，{result['seconds'] / result['r']:.1f} R" if result["r"] else ""
+        print(f"{result['args']}：验证集损失 {last['val_loss']:.4f}，整首 {last['whole']:.3f}，逐句 {last['phrase']:.3f}，"
+              f"训练 {result['seconds']:.0f} 秒{r}")
+
+
+if __name__ == "__main__":
+    main()

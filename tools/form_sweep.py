@@ -1,0 +1,108 @@
+"""CPU 上调配方：同样的时间（几 R），一次只改一个旋钮，比验证集损失和格律。v11 的“试一试”就是它。
+
+    python tools/form_sweep.py                          # 量 R，再跑下面 RECIPES 的每一套，每套 11 R
+    python tools/form_sweep.py --recipes 基准 更深 --budget 11
+    python tools/form_sweep.py --write --from_json docs/runs/form_sweep.json   # 把表写回 docs/form.md
+
+每一套先试跑几步，量出这台机器上一步要多久，再定 --max_iters，让训练正好用掉 --budget 个 R；
+余弦衰减排满这些步数（--lr_decay_iters 等于 --max_iters）。训练用 tools/form_check.py 的 --train：
+和直接运行 babygpt_v12_wandb.py 一样的顺序和随机数，每次评估时每个词牌写 20 首量格律（这部分时间不算）。
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import torch
+
+import form_check
+from benchmark_lessons import ROOT, measure_r, write_table
+
+BASE = ("--eval_iters 20 --batch_size 16 --block_size 64 --learning_rate 3e-3 --warmup_iters 200 "
+        "--n_embed 96 --n_head 4 --n_layer 4 --dropout 0")
+RECIPES = {  # 名字 -> 在 BASE（README 的 CPU 配方）上改的旋钮
+    "基准": "",
+    "块长 128": "--block_size 128 --batch_size 8",  # 每步的字数不变，一首词整个放得进上下文
+    "更深": "--n_layer 8",
+    "更宽": "--n_embed 192",
+    "GPU 规模": "--n_embed 384 --n_head 6 --n_layer 6 --block_size 256 --batch_size 64",
+}
+
+
+def seconds_per_step(args):
+    """试跑：一步（前向 + 反向 + 更新）在这台机器上要多久。"""
+    import babygpt_v12_wandb as v12
+
+    config = v12.parse_args([*args.split(), "--device", "cpu"])
+    with torch.random.fork_rng(devices=[]):
+        model = v12.BabyGPT(config, 6104)
+        optimizer = v12.make_optimizer(model, config)
+        data = torch.randint(6104, (100_000,))
+        for i in range(25):
+            if i == 5:  # 前几步热身，不计时
+                start = time.perf_counter()
+            x, y = v12.get_batch(data, config.batch_size, config.block_size, "cpu")
+            _, loss = model(x, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+    return (time.perf_counter() - start) / 20
+
+
+def plan(name, r, budget):
+    """这一套的完整参数：步数让训练正好用掉 budget 个 R。评估 11 次，每次 2 × 20 个批次的前向，
+    一次前向约是训练一步的 1/3，所以评估一共约等于 11 × 40 / 3 步。"""
+    args = f"{BASE} {RECIPES[name]}".strip()
+    per_step = seconds_per_step(args)
+    steps = int(budget * r / per_step - 11 * 40 / 3)
+    steps = max(100, steps // 100 * 100 if steps >= 1000 else steps // 10 * 10)
+    interval = max(10, steps // 10)
+    return f"{args} --max_iters {steps} --lr_decay_iters {steps} --eval_interval {interval}", per_step
+
+
+def sweep_table(rows):
+    lines = ["| 配方（在 README 的 CPU 配方上只改一处） | 步数 | 用时 | 验证集损失 | 格律：逐句 | 整首 |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        last = row["curve"][-1]
+        change = RECIPES.get(row["label"], "")
+        name = f"{row['label']}（`{change}`）" if change else row["label"]
+        steps = row["curve"][-1]["step"]
+        lines.append(f"| {name} | {steps} | {row['seconds'] / row['r']:.1f} R | {last['val_loss']:.4f} | "
+                     f"{last['phrase']:.2f} | {last['whole']:.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipes", nargs="+", default=list(RECIPES), help="跑哪几套（默认全部）")
+    parser.add_argument("--budget", type=float, default=11, help="每一套训练多少个 R（默认 11）")
+    parser.add_argument("--n", type=int, default=20, help="每次量格律时每个词牌写几首")
+    parser.add_argument("--json", default="form_sweep.json", help="结果存到这里（每跑完一套就存一次）")
+    parser.add_argument("--from_json", help="不重跑：读存下的结果")
+    parser.add_argument("--write", action="store_true", help="把表写回 docs/form.md")
+    args = parser.parse_args(argv)
+
+    if args.from_json:
+        rows = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+    else:
+        tunes = form_check.checked_tunes(form_check.load_tunes())
+        r = measure_r()
+        rows = []
+        for name in args.recipes:
+            full, per_step = plan(name, r, args.budget)
+            print(f"{name}：一步 {per_step * 1000:.0f} 毫秒 -> {full}", flush=True)
+            run = SimpleNamespace(train=full, n=args.n, seed=1337, measure_r=False)
+            result = form_check.train_with_form_checks(run, tunes)
+            rows.append({**result, "r": r, "label": name, "budget": args.budget})
+            Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+            print(sweep_table(rows).splitlines()[-1], flush=True)
+    print(sweep_table(rows))
+    if args.write:
+        write_table("form-sweep", sweep_table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""用格律读梯子：每一课在默认设置下训练完，量它在验证集的词上把句子断在哪里。
+
+一首词的格式首先是“每句几个字”。字符级模型要写出格式，得先学会在该断句的地方打标点。这里在验证集上逐个位置看
+模型最可能的下一个字（argmax）：
+- 断句处（答案是 ，。、？！；： 之一）：模型最可能的下一个字也是这几个标点之一的比例（越高越好）；
+- 句中（答案是一个字）：模型最可能的下一个字却是标点的比例（越低越好）。
+答案是换行的位置两边都不算。每一课在进程里按 main() 的顺序训练（同样的种子、同样的线程数），
+所以打印的验证集损失必须和梯子表里的逐位相同：这同时检查了读语料、分验证集的代码没有改变结果。
+    python tools/line_ends.py                     # v1-v10，2 核 CPU 上二十分钟左右
+    python tools/line_ends.py --lessons 1 4 7     # 只跑其中几课
+    python tools/line_ends.py --json docs/runs/line_ends.json   # 结果另存为 JSON
+入门脚本数出来的 bigram 也按同样的规则量一遍，作为参照。
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from benchmark_lessons import LESSONS, ROOT, measured_default
+
+sys.path.insert(0, str(ROOT))
+PUNCT = "，。、？！；："  # 断句的标点：和 tools/form_check.py 量格式时用的一样
+
+
+@torch.no_grad()
+def line_end_rates(guess, ids, chars, block_size):
+    """guess(x (B, T)) -> 每个位置最可能的下一个字 (B, T)。ids 是验证集的编号 (N,)。
+    返回 {"recall": 断句处猜中“是标点”的比例, "false_alarm": 句中却猜标点的比例, "positions": (断句处, 句中) 的个数}。"""
+    is_punct = torch.tensor([c in PUNCT for c in chars])
+    is_char = torch.tensor([c.isalpha() for c in chars])  # 汉字（换行、空格、括号等都不算）
+    n = (len(ids) - 1) // block_size * block_size
+    x = ids[:n].view(-1, block_size)  # 不重叠的一段段，和评估损失时一样长
+    y = ids[1 : n + 1].view(-1, block_size)
+    hits = alarms = ends = inner = 0
+    for i in range(0, len(x), 256):
+        best = guess(x[i : i + 256])  # (B, T)
+        target = y[i : i + 256]
+        at_end, in_phrase = is_punct[target], is_char[target]
+        hits += (is_punct[best] & at_end).sum().item()
+        alarms += (is_punct[best] & in_phrase).sum().item()
+        ends += at_end.sum().item()
+        inner += in_phrase.sum().item()
+    return {"recall": hits / ends, "false_alarm": alarms / inner, "positions": (ends, inner)}
+
+
+def train_lesson(n, extra=()):
+    """和那一课的 main() 一样：读参数和语料、分验证集、设种子、建模型、训练。返回 (课, config, 分词器, 验证集, 模型, 记录)。"""
+    import importlib
+
+    lesson = importlib.import_module(LESSONS[n - 1][1][:-3])
+    config = lesson.parse_args([*extra, "--device", "cpu"])
+    text, _ = lesson.read_text(config.data)
+    parts, _ = lesson.split_text(text)
+    tokenizer = lesson.CharTokenizer.from_text(text)
+    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in parts.items()}
+    torch.manual_seed(config.seed)
+    model = lesson.BabyGPT(config, len(tokenizer.chars))
+    history, _ = lesson.train(model, splits, config, "cpu")
+    model.eval()
+    return config, tokenizer, splits, model, history
+
+
+def primer_rates():
+    """入门脚本的 bigram（同一个验证集，平滑 alpha 用它的默认值）。"""
+    import simplebigrammodel_with_comments as primer
+
+    text, _ = primer.read_text(primer.DEFAULT_DATA)
+    parts, _ = primer.split_text(text)
+    chars, stoi = primer.build_vocab(text)
+    model = primer.BigramModel(len(chars), primer.parse_args([]).alpha).fit(primer.encode(parts["train"], stoi))
+    # 平滑不改变哪个字最可能：每个字之后最常跟的那个字（没有后继的字，各个字一样可能，取编号 0）
+    best = torch.tensor([max(model.counts[a], key=model.counts[a].get) if model.counts[a] else 0 for a in range(len(chars))])
+    return line_end_rates(lambda x: best[x], torch.tensor(primer.encode(parts["val"], stoi)), chars, 16)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lessons", type=int, nargs="+", default=list(range(1, 11)), help="跑哪几课（默认 1-10）")
+    parser.add_argument("--json", help="把结果另存为 JSON")
+    args = parser.parse_args(argv)
+
+    rows = [{"name": "bigram", **primer_rates()}]
+    print(f"入门脚本的 bigram：断句处猜标点 {rows[0]['recall']:.3f}，句中猜标点 {rows[0]['false_alarm']:.3f}", flush=True)
+    for n in args.lessons:
+        config, tokenizer, splits, model, history = train_lesson(n)
+        rates = line_end_rates(lambda x: model(x)[0].argmax(dim=-1), splits["val"], tokenizer.chars, config.block_size)
+        val = history[-1][2]
+        same = f"{val:.4f}" == f"{measured_default(LESSONS[n - 1][1]):.4f}"
+        rows.append({"name": f"v{n}", "lesson": n, "val_loss": val, "same_as_ladder": same, **rates})
+        print(f"v{n}：验证集损失 {val:.4f}（{'和梯子表相同' if same else '和梯子表不同！'}），"
+              f"断句处猜标点 {rates['recall']:.3f}，句中猜标点 {rates['false_alarm']:.3f}", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
