@@ -18,6 +18,12 @@ KV 缓存把每一层、每一个头算过的 key/value 存下来：
 不用缓存的写法（--no_cache）每一步都看最后整整 block_size 个字，所以序列超过 block_size 以后，
 两种写法看到的上下文不同，结果可以不同；在 block_size 以内两者逐字相同。
 
+格律（--tune）：一首词要合它的词牌，句数和每句的字数都有规定（浣溪沙是六句七言）。
+    python babygpt_sample_with_kvcache.py --tune 浣溪沙          # 约束解码：每一步只允许格式允许的字，格式由构造保证
+    python babygpt_sample_with_kvcache.py --tune 浣溪沙 --free   # 模型自己写，写完说格式在哪里不合
+交互时输入《浣溪沙》也一样。格式是从训练集里数出来的（data/tunes.json），这部分代码在“格律”一节，和缓存无关：
+它只决定每一步哪些字可以选，有缓存和没缓存照样逐字相同。
+
 和 v12 相比，模型的参数一模一样（参数名相同，检查点严格载入）；代码上的不同都标了“新增”或“改”：
 把 cache 和起始位置 pos 一层层传下去，只送进一个字时跳过遮罩。另外去掉了 dropout：
 采样只做推理，v12 的 dropout 在评估模式下本来就不起作用（它没有参数，载入权重不受影响）。
@@ -194,22 +200,19 @@ class BabyGPT(nn.Module):
 
 
 def pick_next(logits, temperature, top_k, generator, form=None):
-    """从最后一个位置的打分 (B, V) 选出下一个字 (B, 1)。temperature 为 0 时总是选分数最高的（贪心）。
-    给了 form（格律，见下文，只用于 B = 1）时，只在它允许的字里选，选完告诉它选了哪个。"""
-    if form is not None:
-        logits = logits.masked_fill(~form.allowed().to(logits.device), float("-inf"))  # 不允许的字：概率为 0
-    if temperature == 0:
-        idx_next = logits.argmax(dim=-1, keepdim=True)
-    else:
-        logits = logits / temperature  # 温度 < 1 让分布更尖（更保守），> 1 更平（更大胆）
-        if top_k > 0:
-            kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]  # 第 k 大的分数 (B, 1)
-            logits = logits.masked_fill(logits < kth, float("-inf"))  # 只在前 k 个字里抽
-        probs = F.softmax(logits, dim=-1)
-        idx_next = torch.multinomial(probs, num_samples=1, generator=generator)
-    if form is not None:
+    """从最后一个位置的打分 (B, V) 选出下一个字 (B, 1)。temperature 为 0 时总是选分数最高的（贪心）。"""
+    if form is not None:  # 格律（见下文，只用于 B = 1）：只在它允许的字里选，选完告诉它选了哪个
+        idx_next = pick_next(logits.masked_fill(~form.allowed().to(logits.device), float("-inf")), temperature, top_k, generator)
         form.step(idx_next.item())
-    return idx_next
+        return idx_next
+    if temperature == 0:
+        return logits.argmax(dim=-1, keepdim=True)
+    logits = logits / temperature  # 温度 < 1 让分布更尖（更保守），> 1 更平（更大胆）
+    if top_k > 0:
+        kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]  # 第 k 大的分数 (B, 1)
+        logits = logits.masked_fill(logits < kth, float("-inf"))  # 只在前 k 个字里抽
+    probs = F.softmax(logits, dim=-1)
+    return torch.multinomial(probs, num_samples=1, generator=generator)
 
 
 @torch.inference_mode()

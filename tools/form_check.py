@@ -163,10 +163,12 @@ def train_with_form_checks(args, tunes):
     v12.estimate_loss = estimate_loss_and_form
     start = time.perf_counter()
     try:
-        history, _, _ = v12.train(model, splits, config, "cpu", None)
+        history, step, optimizer = v12.train(model, splits, config, "cpu", None)
     finally:
         v12.estimate_loss = real_estimate_loss
     seconds = time.perf_counter() - start - form_seconds
+    if getattr(args, "save", None):  # 和那条命令存下的检查点一样，采样器、注意力图都能读
+        v12.save_checkpoint(args.save, model, config, tokenizer, history, step, optimizer)
     for point, (step, _, _) in zip(curve, history):
         point["step"] = step
     return {"kind": "train", "args": args.train, "seconds": seconds, "r": r, "curve": curve,
@@ -186,6 +188,20 @@ def form_table(result):
     lines.append(f"| 全部（模型每个词牌 {n} 首） | **{m['whole']:.2f}** | **{m['phrase']:.2f}** | {c['whole']:.2f} | {c['phrase']:.2f} | "
                  f"{f['whole']:.2f} | {f['phrase']:.2f} |")
     return "\n".join(lines)
+
+
+def form_summary(result):
+    """README 里的小表：模型、天花板、地板，各自的整首 / 逐句（8 个词牌平均）。"""
+    m, c, f = result["model"], result["ceiling"], result["floor"]
+    step = f"，训练 {result['step']} 步" if result.get("step") else ""
+    loss = f"，验证集损失 {result['val_loss']:.4f}" if result.get("val_loss") else ""
+    return "\n".join([
+        "| 谁写的（8 个词牌） | 整首合格式 | 逐句得分 |",
+        "|---|---:|---:|",
+        f"| 验证集里的真词（天花板） | {c['whole']:.2f} | {c['phrase']:.2f} |",
+        f"| README 的 CPU 配方（温度 0.8{step}{loss}） | **{m['whole']:.2f}** | **{m['phrase']:.2f}** |",
+        f"| 入门脚本数出来的 bigram（地板） | {f['whole']:.2f} | {f['phrase']:.2f} |",
+    ])
 
 
 def samples(result, tunes):
@@ -244,6 +260,7 @@ def main(argv=None):
     parser.add_argument("--train", help="不读检查点：用这些 v12 的参数在进程里训练，每次评估时量格律")
     parser.add_argument("--measure_r", action="store_true", help="和 --train 一起：先量一次 R，用时才能换算成 R")
     parser.add_argument("--label", help="和 --train 一起：画图时这条曲线叫什么")
+    parser.add_argument("--save", help="和 --train 一起：训练完把检查点存到这里")
     parser.add_argument("--json", help="把结果另存为 JSON")
     parser.add_argument("--from_json", nargs="+", help="不重跑：读 --json 存下的结果")
     parser.add_argument("--plot", nargs="+", help="读几个 --train 存下的 JSON，画 docs/form_emergence.png")
@@ -267,6 +284,7 @@ def main(argv=None):
         print(samples(result, tunes))
         if args.write:
             write_table("form-table", form_table(result))
+            write_table("form-summary", form_summary(result))
             write_table("form-samples", samples(result, tunes))
     else:
         last = result["curve"][-1]

@@ -27,12 +27,12 @@ RECIPES = {  # 名字 -> 在 BASE（README 的 CPU 配方）上改的旋钮
     "块长 128": "--block_size 128 --batch_size 8",  # 每步的字数不变，一首词整个放得进上下文
     "更深": "--n_layer 8",
     "更宽": "--n_embed 192",
-    "GPU 规模": "--n_embed 384 --n_head 6 --n_layer 6 --block_size 256 --batch_size 64",
+    "GPU 规模": "--n_embed 384 --n_head 6 --n_layer 6 --block_size 256 --batch_size 64 --learning_rate 1e-3 --eval_iters 4",
 }
 
 
 def seconds_per_step(args):
-    """试跑：一步（前向 + 反向 + 更新）在这台机器上要多久。"""
+    """试跑：一步（前向 + 反向 + 更新）在这台机器上要多久。返回 (秒数, config)。"""
     import babygpt_v12_wandb as v12
 
     config = v12.parse_args([*args.split(), "--device", "cpu"])
@@ -40,26 +40,31 @@ def seconds_per_step(args):
         model = v12.BabyGPT(config, 6104)
         optimizer = v12.make_optimizer(model, config)
         data = torch.randint(6104, (100_000,))
-        for i in range(25):
-            if i == 5:  # 前几步热身，不计时
+        steps = 0
+        for i in range(40):
+            if i == 3:  # 前几步热身，不计时
                 start = time.perf_counter()
             x, y = v12.get_batch(data, config.batch_size, config.block_size, "cpu")
             _, loss = model(x, y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-    return (time.perf_counter() - start) / 20
+            steps += i >= 3
+            if steps >= 5 and time.perf_counter() - start > 5:  # 大模型一步要好几秒：量 5 秒就够
+                break
+    return (time.perf_counter() - start) / steps, config
 
 
 def plan(name, r, budget):
-    """这一套的完整参数：步数让训练正好用掉 budget 个 R。评估 11 次，每次 2 × 20 个批次的前向，
-    一次前向约是训练一步的 1/3，所以评估一共约等于 11 × 40 / 3 步。"""
+    """这一套的完整参数：步数让训练正好用掉 budget 个 R。评估 11 次，每次训练集、验证集各 eval_iters 个批次的前向，
+    一次前向约是训练一步的 1/3。预热最多占十分之一的步数，余弦衰减排满全部步数。"""
     args = f"{BASE} {RECIPES[name]}".strip()
-    per_step = seconds_per_step(args)
-    steps = int(budget * r / per_step - 11 * 40 / 3)
-    steps = max(100, steps // 100 * 100 if steps >= 1000 else steps // 10 * 10)
-    interval = max(10, steps // 10)
-    return f"{args} --max_iters {steps} --lr_decay_iters {steps} --eval_interval {interval}", per_step
+    per_step, config = seconds_per_step(args)
+    steps = int(budget * r / per_step - 11 * 2 * config.eval_iters / 3)
+    steps = max(20, steps // 100 * 100 if steps >= 1000 else steps // 10 * 10)
+    interval, warmup = max(2, steps // 10), min(config.warmup_iters, steps // 10)
+    return (f"{args} --max_iters {steps} --lr_decay_iters {steps} --eval_interval {interval} --warmup_iters {warmup}",
+            per_step)
 
 
 def sweep_table(rows):
@@ -82,6 +87,7 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=20, help="每次量格律时每个词牌写几首")
     parser.add_argument("--json", default="form_sweep.json", help="结果存到这里（每跑完一套就存一次）")
     parser.add_argument("--from_json", help="不重跑：读存下的结果")
+    parser.add_argument("--save_dir", help="每一套训练完的检查点存进这个目录（<名字>.pth）")
     parser.add_argument("--write", action="store_true", help="把表写回 docs/form.md")
     args = parser.parse_args(argv)
 
@@ -94,7 +100,8 @@ def main(argv=None):
         for name in args.recipes:
             full, per_step = plan(name, r, args.budget)
             print(f"{name}：一步 {per_step * 1000:.0f} 毫秒 -> {full}", flush=True)
-            run = SimpleNamespace(train=full, n=args.n, seed=1337, measure_r=False)
+            save = str(Path(args.save_dir) / f"{name}.pth") if args.save_dir else None
+            run = SimpleNamespace(train=full, n=args.n, seed=1337, measure_r=False, save=save)
             result = form_check.train_with_form_checks(run, tunes)
             rows.append({**result, "r": r, "label": name, "budget": args.budget})
             Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")

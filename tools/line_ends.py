@@ -9,6 +9,7 @@
     python tools/line_ends.py                     # v1-v10，2 核 CPU 上二十分钟左右
     python tools/line_ends.py --lessons 1 4 7     # 只跑其中几课
     python tools/line_ends.py --json docs/runs/line_ends.json   # 结果另存为 JSON
+    python tools/line_ends.py --write --from_json docs/runs/line_ends.json   # 不重跑，把表写回 docs/form.md
 入门脚本数出来的 bigram 也按同样的规则量一遍，作为参照。
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from benchmark_lessons import LESSONS, ROOT, measured_default
+from benchmark_lessons import LESSONS, ROOT, measured_default, write_table
 
 sys.path.insert(0, str(ROOT))
 PUNCT = "，。、？！；："  # 断句的标点：和 tools/form_check.py 量格式时用的一样
@@ -73,14 +74,23 @@ def primer_rates():
     model = primer.BigramModel(len(chars), primer.parse_args([]).alpha).fit(primer.encode(parts["train"], stoi))
     # 平滑不改变哪个字最可能：每个字之后最常跟的那个字（没有后继的字，各个字一样可能，取编号 0）
     best = torch.tensor([max(model.counts[a], key=model.counts[a].get) if model.counts[a] else 0 for a in range(len(chars))])
-    return line_end_rates(lambda x: best[x], torch.tensor(primer.encode(parts["val"], stoi)), chars, 16)
+    val_ids = primer.encode(parts["val"], stoi)
+    return {"val_loss": model.nll(val_ids), **line_end_rates(lambda x: best[x], torch.tensor(val_ids), chars, 16)}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lessons", type=int, nargs="+", default=list(range(1, 11)), help="跑哪几课（默认 1-10）")
     parser.add_argument("--json", help="把结果另存为 JSON")
+    parser.add_argument("--from_json", help="不重跑：读 --json 存下的结果")
+    parser.add_argument("--write", action="store_true", help="把表写回 docs/form.md")
     args = parser.parse_args(argv)
+    if args.from_json:
+        rows = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+        print(line_ends_table(rows))
+        if args.write:
+            write_table("line-ends-table", line_ends_table(rows))
+        return
 
     rows = [{"name": "bigram", **primer_rates()}]
     print(f"入门脚本的 bigram：断句处猜标点 {rows[0]['recall']:.3f}，句中猜标点 {rows[0]['false_alarm']:.3f}", flush=True)
@@ -94,6 +104,17 @@ def main(argv=None):
               f"断句处猜标点 {rates['recall']:.3f}，句中猜标点 {rates['false_alarm']:.3f}", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(line_ends_table(rows))
+    if args.write:
+        write_table("line-ends-table", line_ends_table(rows))
+
+
+def line_ends_table(rows):
+    lines = ["| | 验证集损失 | 断句处猜标点（越高越好） | 句中却猜标点（越低越好） |", "|---|---:|---:|---:|"]
+    for row in rows:
+        name = "入门脚本的 bigram" if row["name"] == "bigram" else f"`{LESSONS[row['lesson'] - 1][1]}`"
+        lines.append(f"| {name} | {row['val_loss']:.4f} | {row['recall']:.3f} | {row['false_alarm']:.3f} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
