@@ -202,3 +202,27 @@ def test_training_with_form_checks_matches_the_plain_command(small_corpus, monke
     assert [(p["step"], p["train_loss"], p["val_loss"]) for p in result["curve"]] == [tuple(h) for h in plain]
     assert all(0 <= p["whole"] <= p["phrase"] <= 1 for p in result["curve"])  # 整首合格式的，逐句一定全对
     assert set(result["poems"]) == {name for name, _ in tunes} and all(len(v) == 2 for v in result["poems"].values())
+
+
+def test_line_end_rates_count_hits_at_line_ends_and_false_alarms_inside_phrases():
+    import line_ends
+
+    chars = "\n，。春江月"
+    ids = torch.tensor([chars.index(c) for c in "春江，月。\n春江月，"])  # 下一个字：江，月。\n春江月，（最后一个字没有下一个）
+    guess = torch.tensor([chars.index(c) for c in "，，。，\n春，月，"])  # 模型猜的（和 ids 对齐）
+    rates = line_ends.line_end_rates(lambda x: guess[: x.numel()].view(x.shape), ids, chars, block_size=9)
+    # 断句处：位置 1（答案 ，）猜 ，、位置 3（答案 。）猜 ，、位置 8（答案 ，）猜 ，：3/3；
+    # 句中（答案是字）：位置 0、2、5、6、7，猜成标点的是位置 0、2、6：3/5；答案是换行的位置 4 不算
+    assert rates["positions"] == (3, 5)
+    assert rates["recall"] == 1.0 and rates["false_alarm"] == pytest.approx(3 / 5)
+
+
+def test_sweep_table_quotes_steps_time_in_r_loss_and_form():
+    import form_sweep
+
+    rows = [{"label": "基准", "r": 40.0, "seconds": 440.0, "curve": [{"step": 0, "val_loss": 8.7, "whole": 0, "phrase": 0},
+                                                                    {"step": 6900, "val_loss": 4.1234, "whole": 0.05, "phrase": 0.31}]},
+            {"label": "更深", "r": 40.0, "seconds": 430.0, "curve": [{"step": 4000, "val_loss": 4.2, "whole": 0.0, "phrase": 0.25}]}]
+    lines = form_sweep.sweep_table(rows).splitlines()
+    assert lines[2] == "| 基准 | 6900 | 11.0 R | 4.1234 | 0.31 | 0.05 |"
+    assert lines[3] == "| 更深（`--n_layer 8`） | 4000 | 10.8 R | 4.2000 | 0.25 | 0.00 |"

@@ -145,3 +145,17 @@ def test_empty_tiny_and_directory_data_each_get_one_line_about_the_file(name, tm
     folder = tmp_path / "texts"
     folder.mkdir()
     assert f"{folder} 是一个目录" in refusal(name, folder, tmp_path, monkeypatch)
+
+
+def test_the_reflowed_example_holds_out_the_same_poems_as_the_poem_split(corpus_text):
+    """tools/own_text.py 的例子：一首词一行、没有空行。按行分出的验证集正好是按整首词分时的那些词。"""
+    import own_text
+
+    text = corpus_text[:30000]
+    text = text[: text.rindex("\n\n")]
+    prose = own_text.reflow(text)
+    assert "\n\n" not in prose and prose.count("\n") == text.count("\n\n") + 1
+    by_line, how = v1.split_text(prose)
+    by_poem, _ = v1.split_text(text)
+    assert "每 10 行里的第 10 行" in how
+    assert by_line["val"] == "".join(p.replace("\n", "") + "\n" for p in by_poem["val"].split("\n\n") if p)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from attention_focus import prepare
 from benchmark_lessons import ROOT, measure_r, write_table
 
 sys.path.insert(0, str(ROOT))
@@ -138,11 +139,7 @@ def train_with_form_checks(args, tunes):
     import babygpt_v12_wandb as v12
 
     r = measure_r() if args.measure_r else None
-    config = v12.parse_args([*args.train.split(), "--device", "cpu"])
-    text, _ = v12.read_text(config.data)
-    parts, _ = v12.split_text(text)
-    tokenizer = v12.CharTokenizer.from_text(text)
-    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in parts.items()}
+    config, tokenizer, splits, _ = prepare(v12, args.train.split())
     torch.manual_seed(config.seed)
     model = v12.BabyGPT(config, len(tokenizer.chars))
     v12.warn_if_slow_on_cpu(model, splits, config, "cpu")  # main() 里也有这一步（它会用掉两个批次的随机数）

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from attention_focus import load_lesson, prepare
 from benchmark_lessons import LESSONS, ROOT, measured_default, write_table
 
 sys.path.insert(0, str(ROOT))
@@ -48,15 +49,9 @@ def line_end_rates(guess, ids, chars, block_size):
 
 
 def train_lesson(n, extra=()):
-    """和那一课的 main() 一样：读参数和语料、分验证集、设种子、建模型、训练。返回 (课, config, 分词器, 验证集, 模型, 记录)。"""
-    import importlib
-
-    lesson = importlib.import_module(LESSONS[n - 1][1][:-3])
-    config = lesson.parse_args([*extra, "--device", "cpu"])
-    text, _ = lesson.read_text(config.data)
-    parts, _ = lesson.split_text(text)
-    tokenizer = lesson.CharTokenizer.from_text(text)
-    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in parts.items()}
+    """和那一课的 main() 一样：读参数和语料、分验证集、设种子、建模型、训练。返回 (config, 分词器, 数据集, 模型, 记录)。"""
+    lesson = load_lesson(n)
+    config, tokenizer, splits, _ = prepare(lesson, extra)
     torch.manual_seed(config.seed)
     model = lesson.BabyGPT(config, len(tokenizer.chars))
     history, _ = lesson.train(model, splits, config, "cpu")
