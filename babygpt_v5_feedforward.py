@@ -363,12 +363,12 @@ def split_text(text):
     用空行隔开的段不到 100 段（小说、歌词常常没有空行），就按行分；连 100 行也没有，就切成 100 块等长的。"""
     poems = [p + "\n\n" for p in text.strip("\n").split("\n\n")]  # 词与词之间隔一个空行，空行也要学
     lines = text.splitlines(keepends=True)
-    size = max(1, len(text) // 100)
     if len(poems) >= 100:
         pieces, how = poems, f"每 10 首词（用空行隔开的段，共 {len(poems):,} 段）里的第 10 首"
     elif len(lines) >= 100:
         pieces, how = lines, f"每 10 行里的第 10 行（用空行隔开的只有 {len(poems)} 段，不够分；共 {len(lines):,} 行）"
     else:
+        size = max(1, len(text) // 100)
         pieces = [text[i : i + size] for i in range(0, len(text), size)]
         how = f"每 10 块里的第 10 块（只有 {len(poems)} 段、{len(lines)} 行，不够分；每块 {size} 个字）"
     return {
