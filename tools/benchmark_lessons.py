@@ -190,7 +190,40 @@ def table_markdown(rows):
     for n, file, idea in LESSONS[10:]:
         lines.append(f"| `{file}` | {idea} | {diff_size(LESSONS[n - 2][1], file)} | （GPU 配方，见下文） | | | |")
     lines.append(f"| 合计（v1–v10） | | | | | {rows[0]['total_seconds']:.0f}s | {rows[0]['total_ratio']:.1f} |")
-    return "\n".join(lines)
+    line_ends = load_line_ends()
+    return with_line_ends("\n".join(lines), line_ends) if line_ends else "\n".join(lines)
+
+
+LINE_ENDS_JSON = ROOT / "docs" / "runs" / "line_ends.json"  # tools/line_ends.py 量的：每一课在断句处猜中标点的比例
+LINE_ENDS_HEADER = "断句处猜中标点"
+
+
+def with_line_ends(table, line_ends):
+    """给梯子表加上（或换掉）最后一列：每一课在验证集的断句处猜中标点的比例（tools/line_ends.py）。
+    line_ends 是 {文件名: 比例}；没有这一课的行（v11、v12、合计）留空。"""
+    lines = table.splitlines()
+    had = LINE_ENDS_HEADER in lines[0]
+    out = []
+    for i, line in enumerate(lines):
+        cells = line.split("|")[1:-1]
+        if had:
+            cells = cells[:-1]
+        if i == 0:
+            cells.append(f" {LINE_ENDS_HEADER} ")
+        elif i == 1:
+            cells.append("---:")
+        else:
+            file = cells[0].strip().strip("`")
+            cells.append(f" {line_ends[file]:.3f} " if file in line_ends else " ")
+        out.append("|" + "|".join(cells) + "|")
+    return "\n".join(out)
+
+
+def load_line_ends():
+    if not LINE_ENDS_JSON.exists():
+        return {}
+    rows = json.loads(LINE_ENDS_JSON.read_text(encoding="utf-8"))
+    return {LESSONS[row["lesson"] - 1][1]: row["recall"] for row in rows if "lesson" in row}
 
 
 def draw(rows, out):
@@ -273,6 +306,12 @@ def stability_markdown(rows):
 
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]  # 表可能在 README 里，也可能在 docs/ 的证据页里
+
+
+def read_table(name):
+    """<!-- name --> 和 <!-- /name --> 之间现在的内容（不含首尾的换行）。"""
+    text = next(page.read_text(encoding="utf-8") for page in PAGES if f"<!-- {name} -->" in page.read_text(encoding="utf-8"))
+    return text.split(f"<!-- {name} -->")[1].split(f"<!-- /{name} -->")[0].strip("\n")
 
 
 def write_table(name, markdown):

@@ -1,8 +1,8 @@
 """CPU 上调配方：同样的时间（几 R），一次只改一个旋钮，比验证集损失和格律。v11 的“试一试”就是它。
 
-    python tools/form_sweep.py                          # 量 R，再跑下面 RECIPES 的每一套，每套 11 R
-    python tools/form_sweep.py --recipes 基准 更深 --budget 11
-    python tools/form_sweep.py --write --from_json docs/runs/form_sweep.json   # 把表写回 docs/form.md
+    python tools/form_sweep.py                          # 量 R，再跑下面 RECIPES 的每一套，每套训练 10.5 R
+    python tools/form_sweep.py --recipes 基准 更深
+    python tools/form_sweep.py --write --from_json docs/runs/form_sweep.json   # 把表写回 docs/form.md 和 v11 的“试一试”
 
 每一套先试跑几步，量出这台机器上一步要多久，再定 --max_iters，让训练正好用掉 --budget 个 R；
 余弦衰减排满这些步数（--lr_decay_iters 等于 --max_iters）。训练用 tools/form_check.py 的 --train：
@@ -18,16 +18,16 @@ from types import SimpleNamespace
 import torch
 
 import form_check
-from benchmark_lessons import ROOT, measure_r, write_table
+from benchmark_lessons import ROOT, measure_r, write_back, write_table
 
 BASE = ("--eval_iters 20 --batch_size 16 --block_size 64 --learning_rate 3e-3 --warmup_iters 200 "
         "--n_embed 96 --n_head 4 --n_layer 4 --dropout 0")
 RECIPES = {  # 名字 -> 在 BASE（README 的 CPU 配方）上改的旋钮
     "基准": "",
-    "块长 128": "--block_size 128 --batch_size 8",  # 每步的字数不变，一首词整个放得进上下文
+    "块长128": "--block_size 128 --batch_size 8",  # 每步的字数不变，一首词整个放得进上下文
     "更深": "--n_layer 8",
     "更宽": "--n_embed 192",
-    "GPU 规模": "--n_embed 384 --n_head 6 --n_layer 6 --block_size 256 --batch_size 64 --learning_rate 1e-3 --eval_iters 4",
+    "GPU规模": "--n_embed 384 --n_head 6 --n_layer 6 --block_size 256 --batch_size 64 --learning_rate 1e-3 --eval_iters 4",
 }
 
 
@@ -80,10 +80,27 @@ def sweep_table(rows):
     return "\n".join(lines)
 
 
+def try_comment(row):
+    """v11 的“试一试”里这一套后面的注释。"""
+    last = row["curve"][-1]
+    return (f"验证集 {last['val_loss']:.2f}，逐句 {last['phrase']:.2f}，整首 {last['whole']:.2f}"
+            f"（{last['step']} 步，{row['seconds'] / row['r']:.1f} R）")
+
+
+def write_tries(rows):
+    """把 v11 文档字符串里“试一试”每一行后面的数字换成这次量的。"""
+    file = "babygpt_v11_hyper_params.py"
+    doc = (ROOT / file).read_text(encoding="utf-8")
+    for row in rows:
+        command = f"python tools/form_sweep.py --recipes {row['label']}"
+        old = next(line for line in doc.splitlines() if line.strip().startswith(command + "  #"))
+        write_back(file, [(old, f"{old.split('#')[0]}# {try_comment(row)}")])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), help="跑哪几套（默认全部）")
-    parser.add_argument("--budget", type=float, default=11, help="每一套训练多少个 R（默认 11）")
+    parser.add_argument("--budget", type=float, default=10.5, help="每一套训练多少个 R（默认 10.5：加上启动、写词、存检查点，整条命令在 11 R 以内）")
     parser.add_argument("--n", type=int, default=20, help="每次量格律时每个词牌写几首")
     parser.add_argument("--json", default="form_sweep.json", help="结果存到这里（每跑完一套就存一次）")
     parser.add_argument("--from_json", help="不重跑：读存下的结果")
@@ -109,6 +126,7 @@ def main(argv=None):
     print(sweep_table(rows))
     if args.write:
         write_table("form-sweep", sweep_table(rows))
+        write_tries(rows)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@
     python tools/line_ends.py                     # v1-v10，2 核 CPU 上二十分钟左右
     python tools/line_ends.py --lessons 1 4 7     # 只跑其中几课
     python tools/line_ends.py --json docs/runs/line_ends.json   # 结果另存为 JSON
-    python tools/line_ends.py --write --from_json docs/runs/line_ends.json   # 不重跑，把表写回 docs/form.md
+    python tools/line_ends.py --write --from_json docs/runs/line_ends.json   # 不重跑：写回 docs/form.md 的表和梯子表的一列
 入门脚本数出来的 bigram 也按同样的规则量一遍，作为参照。
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from attention_focus import load_lesson, prepare
-from benchmark_lessons import LESSONS, ROOT, measured_default, write_table
+from benchmark_lessons import LESSONS, ROOT, measured_default, read_table, with_line_ends, write_table
 
 sys.path.insert(0, str(ROOT))
 PUNCT = "，。、？！；："  # 断句的标点：和 tools/form_check.py 量格式时用的一样
@@ -84,7 +84,7 @@ def main(argv=None):
         rows = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
         print(line_ends_table(rows))
         if args.write:
-            write_table("line-ends-table", line_ends_table(rows))
+            write(rows)
         return
 
     rows = [{"name": "bigram", **primer_rates()}]
@@ -101,7 +101,14 @@ def main(argv=None):
         Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     print(line_ends_table(rows))
     if args.write:
-        write_table("line-ends-table", line_ends_table(rows))
+        write(rows)
+
+
+def write(rows):
+    """docs/form.md 的表，和 README 梯子表的最后一列（断句处猜中标点）。"""
+    write_table("line-ends-table", line_ends_table(rows))
+    recall = {LESSONS[row["lesson"] - 1][1]: row["recall"] for row in rows if "lesson" in row}
+    write_table("ladder-table", with_line_ends(read_table("ladder-table"), recall))
 
 
 def line_ends_table(rows):
