@@ -13,6 +13,14 @@
 这是给 GPU 的配方，在笔记本的 CPU 上要跑好几个小时；CPU 上请用 v12 提示的 CPU 配方（见 README）。
 在一块 NVIDIA H200 上，v12（模型和训练与这一课相同）用这套默认值训练 2500 步：验证集损失 3.6458，
 约 270 000 tokens/s，整条命令 214 秒。
+
+试一试：在 CPU 上调参。时间是固定的（每一套训练 10.5 R，2 核 CPU 上约 8 分钟），在 README 的 CPU 配方上一次只改一处，
+步数由这台机器上一步的用时决定；比验证集损失，也比写出来的词合不合格律（每个词牌写 20 首，见 docs/form.md）：
+    python tools/form_sweep.py --recipes 基准  # 待量
+    python tools/form_sweep.py --recipes 块长128  # 待量
+    python tools/form_sweep.py --recipes 更深  # 待量
+    python tools/form_sweep.py --recipes 更宽  # 待量
+    python tools/form_sweep.py --recipes GPU规模  # 待量
 """
 
 import argparse

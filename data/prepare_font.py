@@ -1,7 +1,7 @@
 """从文泉驿微米黑（WenQuanYi Micro Hei）里取出语料用到的字，做成 data/fonts/wqy-microhei-ci.ttf。
 
 画注意力热图和学习曲线时，图上要写汉字；新装的机器上常常没有中文字体，matplotlib 会画出一个个方框。
-所以仓库自带一份只含语料里的字、两个画图脚本里的字（再加 ASCII 和常用标点）的子集字体，约 1 MB。
+所以仓库自带一份只含语料里的字、画图脚本里的字（再加 ASCII 和常用标点）的子集字体，约 1 MB。
 文泉驿微米黑以 Apache-2.0（或 GPL-3+ 加字体例外）发布，子集照样以 Apache-2.0 发布，见 data/fonts/LICENSE。
 
 重新生成（需要 fonttools，装 matplotlib 时已经带上了）：
@@ -18,7 +18,7 @@ from fontTools.ttLib import TTCollection
 
 HERE = Path(__file__).resolve().parent
 EXTRA = "".join(chr(c) for c in range(0x20, 0x7F)) + "，。、：；！？（）《》“”‘’·—…"
-FIGURE_SCRIPTS = ["tools/attention_heatmap.py", "tools/benchmark_lessons.py"]  # 画图的脚本
+FIGURE_SCRIPTS = ["tools/attention_heatmap.py", "tools/benchmark_lessons.py", "tools/form_check.py"]  # 画图的脚本
 
 
 def main(argv=None):

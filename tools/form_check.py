@@ -3,7 +3,7 @@
     python tools/form_check.py                                  # 读 model.pth，每个词牌写 20 首
     python tools/form_check.py --ckpt_path model.pth --json docs/runs/form_check.json
     python tools/form_check.py --train "--max_iters 5000 ..."   # 在进程里训练 v12，每次评估时都量一次格律
-    python tools/form_check.py --plot docs/runs/form_a.json     # 画格律随训练步数的变化（docs/form_emergence.png）
+    python tools/form_check.py --plot docs/runs/form_sweep.json # 画格律随训练步数的变化（docs/form_emergence.png）
     python tools/form_check.py --write --from_json docs/runs/form_check.json   # 把表和例子写回 docs/form.md
 
 怎么量（和采样器 babygpt_sample_with_kvcache.py 用同样的断句、同样的格式表 data/tunes.json）：
@@ -221,7 +221,7 @@ def samples(result, tunes):
 
 
 def draw(results, out):
-    """格律随训练步数的变化：左边整首 / 逐句，右边验证集损失。"""
+    """左边：格律（逐句得分实线，整首合格式虚线）随训练步数的变化；右边：同一次训练的验证集损失。一种颜色一次训练。"""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -229,22 +229,26 @@ def draw(results, out):
     from attention_heatmap import use_cjk_font  # 仓库自带的中文字体
 
     use_cjk_font()
-    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
-    loss_ax = ax.twinx()
+    fig, (form_ax, loss_ax) = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained")
     for result, color in zip(results, plt.get_cmap("tab10").colors):
-        steps = [p["step"] for p in result["curve"]]
+        curve = [p for p in result["curve"] if p["step"] > 0]  # 第 0 步没有意义（对数坐标也放不下）
+        steps = [p["step"] for p in curve]
         label = result.get("label") or result["args"]
-        ax.plot(steps, [p["phrase"] for p in result["curve"]], "-o", color=color, ms=3, label=f"{label}：逐句得分")
-        ax.plot(steps, [p["whole"] for p in result["curve"]], "-s", color=color, ms=3, alpha=0.6, label=f"{label}：整首合格式")
-        loss_ax.plot(steps, [p["val_loss"] for p in result["curve"]], ":", color=color, label=f"{label}：验证集损失")
-    ax.set_xlabel("训练步数")
-    ax.set_ylabel("格律（8 个词牌，温度 0.8）")
-    ax.set_ylim(0, 1)
-    loss_ax.set_ylabel("验证集损失（虚线，nats/字）")
-    loss_ax.set_ylim(3.5, 6.5)
-    ax.grid(alpha=0.3)
-    ax.set_title("模型什么时候学会格律：每次评估时写 160 首词")
-    fig.legend(loc="outside lower center", fontsize=8, ncol=2)
+        form_ax.plot(steps, [p["phrase"] for p in curve], "-o", color=color, ms=3, label=label)
+        form_ax.plot(steps, [p["whole"] for p in curve], "--", color=color, alpha=0.7)
+        loss_ax.plot(steps, [p["val_loss"] for p in curve], "-o", color=color, ms=3, label=label)
+    form_ax.set_xscale("log")
+    form_ax.set_xlabel("训练步数")
+    form_ax.set_ylabel("格律：逐句得分（实线）、整首合格式（虚线）")
+    form_ax.set_ylim(0, 1)
+    form_ax.set_title("8 个词牌各写 20 首，温度 0.8")
+    loss_ax.set_xscale("log")
+    loss_ax.set_xlabel("训练步数")
+    loss_ax.set_ylabel("验证集损失（nats/字）")
+    loss_ax.set_title("同一次训练的验证集损失")
+    for ax in (form_ax, loss_ax):
+        ax.grid(alpha=0.3)
+    loss_ax.legend(fontsize=8)
     fig.savefig(out, dpi=100)
     print(f"已画出 {out}", flush=True)
 
@@ -260,13 +264,14 @@ def main(argv=None):
     parser.add_argument("--save", help="和 --train 一起：训练完把检查点存到这里")
     parser.add_argument("--json", help="把结果另存为 JSON")
     parser.add_argument("--from_json", nargs="+", help="不重跑：读 --json 存下的结果")
-    parser.add_argument("--plot", nargs="+", help="读几个 --train 存下的 JSON，画 docs/form_emergence.png")
+    parser.add_argument("--plot", nargs="+", help="读 --train 或 tools/form_sweep.py 存下的 JSON，画 docs/form_emergence.png")
     parser.add_argument("--write", action="store_true", help="把格律检查的表和例子写回 docs/form.md")
     args = parser.parse_args(argv)
     tunes = checked_tunes(load_tunes())
 
-    if args.plot:
-        draw([json.loads(Path(f).read_text(encoding="utf-8")) for f in args.plot], ROOT / "docs" / "form_emergence.png")
+    if args.plot:  # 每个文件是一次 --train 的结果，或者 tools/form_sweep.py 存下的几次
+        loaded = [json.loads(Path(f).read_text(encoding="utf-8")) for f in args.plot]
+        draw([run for data in loaded for run in (data if isinstance(data, list) else [data])], ROOT / "docs" / "form_emergence.png")
         return
     if args.from_json:
         result = json.loads(Path(args.from_json[0]).read_text(encoding="utf-8"))

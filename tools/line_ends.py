@@ -4,7 +4,7 @@
 模型最可能的下一个字（argmax）：
 - 断句处（答案是 ，。、？！；： 之一）：模型最可能的下一个字也是这几个标点之一的比例（越高越好）；
 - 句中（答案是一个字）：模型最可能的下一个字却是标点的比例（越低越好）。
-答案是换行的位置两边都不算。每一课在进程里按 main() 的顺序训练（同样的种子、同样的线程数），
+答案是换行的位置两边都不算。每一课在一个新的子进程里按 main() 的顺序训练（同样的种子、同样的线程数，和基准一样），
 所以打印的验证集损失必须和梯子表里的逐位相同：这同时检查了读语料、分验证集的代码没有改变结果。
     python tools/line_ends.py                     # v1-v10，2 核 CPU 上二十分钟左右
     python tools/line_ends.py --lessons 1 4 7     # 只跑其中几课
@@ -15,6 +15,7 @@
 
 import argparse
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -79,6 +80,7 @@ def main(argv=None):
     parser.add_argument("--json", help="把结果另存为 JSON")
     parser.add_argument("--from_json", help="不重跑：读 --json 存下的结果")
     parser.add_argument("--write", action="store_true", help="把表写回 docs/form.md")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # 内部用：子进程只训练这一课
     args = parser.parse_args(argv)
     if args.from_json:
         rows = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
@@ -87,16 +89,21 @@ def main(argv=None):
             write(rows)
         return
 
+    if args.one:  # 子进程：只训练这一课，结果以 JSON 打印在最后一行
+        config, tokenizer, splits, model, history = train_lesson(args.one)
+        rates = line_end_rates(lambda x: model(x)[0].argmax(dim=-1), splits["val"], tokenizer.chars, config.block_size)
+        print(json.dumps({"name": f"v{args.one}", "lesson": args.one, "val_loss": history[-1][2], **rates}))
+        return
+
     rows = [{"name": "bigram", **primer_rates()}]
     print(f"入门脚本的 bigram：断句处猜标点 {rows[0]['recall']:.3f}，句中猜标点 {rows[0]['false_alarm']:.3f}", flush=True)
-    for n in args.lessons:
-        config, tokenizer, splits, model, history = train_lesson(n)
-        rates = line_end_rates(lambda x: model(x)[0].argmax(dim=-1), splits["val"], tokenizer.chars, config.block_size)
-        val = history[-1][2]
-        same = f"{val:.4f}" == f"{measured_default(LESSONS[n - 1][1]):.4f}"
-        rows.append({"name": f"v{n}", "lesson": n, "val_loss": val, "same_as_ladder": same, **rates})
-        print(f"v{n}：验证集损失 {val:.4f}（{'和梯子表相同' if same else '和梯子表不同！'}），"
-              f"断句处猜标点 {rates['recall']:.3f}，句中猜标点 {rates['false_alarm']:.3f}", flush=True)
+    for n in args.lessons:  # 每一课在新的子进程里训练，和基准一样：同一个进程里先训练过别的课，结果不逐位相同
+        proc = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True, check=True)
+        row = json.loads(proc.stdout.splitlines()[-1])
+        row["same_as_ladder"] = f"{row['val_loss']:.4f}" == f"{measured_default(LESSONS[n - 1][1]):.4f}"
+        rows.append(row)
+        print(f"v{n}：验证集损失 {row['val_loss']:.4f}（{'和梯子表相同' if row['same_as_ladder'] else '和梯子表不同！'}），"
+              f"断句处猜标点 {row['recall']:.3f}，句中猜标点 {row['false_alarm']:.3f}", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     print(line_ends_table(rows))
