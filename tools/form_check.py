@@ -28,7 +28,9 @@ from attention_focus import prepare
 from benchmark_lessons import ROOT, measure_r, write_table
 
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "data"))
 import babygpt_sample_with_kvcache as sampler  # noqa: E402
+import prepare_tunes  # noqa: E402  data/prepare_tunes.py：把一段语料切成 (词牌, 作者, 正文)
 import simplebigrammodel_with_comments as primer  # noqa: E402
 
 MIN_POEMS, MIN_SHARE = 300, 0.95  # 量哪些词牌：训练集里至少这么多首，最常见的格式至少占这么多
@@ -67,12 +69,9 @@ def held_out_poems(tunes):
     """天花板：验证集里这些词牌的词（提示之后的部分：作者、换行、正文）。"""
     text, _ = primer.read_text(primer.DEFAULT_DATA)
     parts, _ = primer.split_text(text)
-    wanted = dict(tunes)
-    poems = {tune: [] for tune in wanted}
-    for poem in parts["val"].strip("\n").split("\n\n"):
-        title, _, body = poem.strip("\n").partition("\n")
-        tune, _, author = title.partition(" ")
-        if tune in wanted:
+    poems = {tune: [] for tune, _ in tunes}
+    for tune, author, body in prepare_tunes.poems_of(parts["val"]):
+        if tune in poems:
             poems[tune].append(f"{author}\n{body}\n\n")
     return poems
 
