@@ -19,7 +19,6 @@
     python tools/form_sweep.py --recipes 基准  # 待量
     python tools/form_sweep.py --recipes 块长128  # 待量
     python tools/form_sweep.py --recipes 更深  # 待量
-    python tools/form_sweep.py --recipes 更宽  # 待量
     python tools/form_sweep.py --recipes GPU规模  # 待量
 """
 

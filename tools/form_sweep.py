@@ -26,7 +26,6 @@ RECIPES = {  # 名字 -> 在 BASE（README 的 CPU 配方）上改的旋钮
     "基准": "",
     "块长128": "--block_size 128 --batch_size 8",  # 每步的字数不变，一首词整个放得进上下文
     "更深": "--n_layer 8",
-    "更宽": "--n_embed 192",
     "GPU规模": "--n_embed 384 --n_head 6 --n_layer 6 --block_size 256 --batch_size 64 --learning_rate 1e-3 --eval_iters 4",
 }
 
