@@ -73,16 +73,16 @@ def test_write_table_writes_into_the_page_that_holds_the_table_and_regenerates_b
 
 def test_with_line_ends_adds_the_column_once_and_replaces_it_on_a_second_write():
     table = "| 课 | 损失 |\n|---|---:|\n| `babygpt_v1.py` | 4.87 |\n| 合计（v1–v10） | |"
-    once = benchmark_lessons.with_line_ends(table, {"babygpt_v1.py": 0.8})
-    assert once.splitlines()[0] == "| 课 | 损失 | 断句处猜中标点 |"
-    assert once.splitlines()[2] == "| `babygpt_v1.py` | 4.87 | 0.800 |" and once.splitlines()[3].endswith("| |")
-    assert benchmark_lessons.with_line_ends(once, {"babygpt_v1.py": 0.9}) == benchmark_lessons.with_line_ends(
-        table, {"babygpt_v1.py": 0.9})
+    once = benchmark_lessons.with_line_ends(table, {"babygpt_v1.py": "0.80 / 0.41"})
+    assert once.splitlines()[0] == "| 课 | 损失 | 断句：猜中 / 误报 |"
+    assert once.splitlines()[2] == "| `babygpt_v1.py` | 4.87 | 0.80 / 0.41 |" and once.splitlines()[3].endswith("| |")
+    assert benchmark_lessons.with_line_ends(once, {"babygpt_v1.py": "0.9 / 0.1"}) == benchmark_lessons.with_line_ends(
+        table, {"babygpt_v1.py": "0.9 / 0.1"})
 
 
 def test_the_ladder_tables_line_end_column_is_the_saved_run():
     saved = benchmark_lessons.load_line_ends()
     table = benchmark_lessons.read_table("ladder-table")
     assert saved and benchmark_lessons.with_line_ends(table, saved) == table
-    for file, recall in saved.items():
-        assert f"| `{file}` |" in table and f"| {recall:.3f} |" in table
+    for file, cell in saved.items():
+        assert f"| `{file}` |" in table and f"| {cell} |" in table

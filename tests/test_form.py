@@ -226,3 +226,15 @@ def test_sweep_table_quotes_steps_time_in_r_loss_and_form():
     lines = form_sweep.sweep_table(rows).splitlines()
     assert lines[2] == "| 基准 | 6900 | 11.0 R | 4.1234 | 0.31 | 0.05 |"
     assert lines[3] == "| 更深（`--n_layer 8`） | 4000 | 10.8 R | 4.2000 | 0.25 | 0.00 |"
+
+
+def test_v11_tries_are_the_sweep_recipes_with_measured_numbers():
+    import re
+
+    import babygpt_v11_hyper_params as v11
+    import form_sweep
+
+    lines = [line for line in v11.__doc__.splitlines() if "python tools/form_sweep.py --recipes" in line]
+    assert [line.split("--recipes ")[1].split()[0] for line in lines] == list(form_sweep.RECIPES)
+    for line in lines:
+        assert re.search(r"# 验证集 [\d.]+，逐句 [\d.]+，整首 [\d.]+（\d+ 步，[\d.]+ R）$", line), line

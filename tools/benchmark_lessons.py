@@ -194,13 +194,13 @@ def table_markdown(rows):
     return with_line_ends("\n".join(lines), line_ends) if line_ends else "\n".join(lines)
 
 
-LINE_ENDS_JSON = ROOT / "docs" / "runs" / "line_ends.json"  # tools/line_ends.py 量的：每一课在断句处猜中标点的比例
-LINE_ENDS_HEADER = "断句处猜中标点"
+LINE_ENDS_JSON = ROOT / "docs" / "runs" / "line_ends.json"  # tools/line_ends.py 量的：每一课在哪里断句
+LINE_ENDS_HEADER = "断句：猜中 / 误报"
 
 
 def with_line_ends(table, line_ends):
-    """给梯子表加上（或换掉）最后一列：每一课在验证集的断句处猜中标点的比例（tools/line_ends.py）。
-    line_ends 是 {文件名: 比例}；没有这一课的行（v11、v12、合计）留空。"""
+    """给梯子表加上（或换掉）最后一列（tools/line_ends.py）：验证集的断句处，模型最可能的下一个字是标点的比例（猜中），
+    和句中它却猜标点的比例（误报）。line_ends 是 {文件名: 这一格的文字}；没有这一课的行（v11、v12、合计）留空。"""
     lines = table.splitlines()
     had = LINE_ENDS_HEADER in lines[0]
     out = []
@@ -214,7 +214,7 @@ def with_line_ends(table, line_ends):
             cells.append("---:")
         else:
             file = cells[0].strip().strip("`")
-            cells.append(f" {line_ends[file]:.3f} " if file in line_ends else " ")
+            cells.append(f" {line_ends[file]} " if file in line_ends else " ")
         out.append("|" + "|".join(cells) + "|")
     return "\n".join(out)
 
@@ -223,7 +223,12 @@ def load_line_ends():
     if not LINE_ENDS_JSON.exists():
         return {}
     rows = json.loads(LINE_ENDS_JSON.read_text(encoding="utf-8"))
-    return {LESSONS[row["lesson"] - 1][1]: row["recall"] for row in rows if "lesson" in row}
+    return line_end_cells(rows)
+
+
+def line_end_cells(rows):
+    """tools/line_ends.py 的结果 -> {文件名: "猜中 / 误报"}。"""
+    return {LESSONS[row["lesson"] - 1][1]: f"{row['recall']:.2f} / {row['false_alarm']:.2f}" for row in rows if "lesson" in row}
 
 
 def draw(rows, out):

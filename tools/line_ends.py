@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from attention_focus import load_lesson, prepare
-from benchmark_lessons import LESSONS, ROOT, measured_default, read_table, with_line_ends, write_table
+from benchmark_lessons import LESSONS, ROOT, line_end_cells, measured_default, read_table, with_line_ends, write_table
 
 sys.path.insert(0, str(ROOT))
 PUNCT = "，。、？！；："  # 断句的标点：和 tools/form_check.py 量格式时用的一样
@@ -78,12 +78,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lessons", type=int, nargs="+", default=list(range(1, 11)), help="跑哪几课（默认 1-10）")
     parser.add_argument("--json", help="把结果另存为 JSON")
-    parser.add_argument("--from_json", help="不重跑：读 --json 存下的结果")
+    parser.add_argument("--from_json", nargs="+", help="不重跑：读 --json 存下的结果（几个文件按名字合在一起）")
     parser.add_argument("--write", action="store_true", help="把表写回 docs/form.md")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # 内部用：子进程只训练这一课
     args = parser.parse_args(argv)
-    if args.from_json:
-        rows = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+    if args.from_json:  # 几次运行（比如 --lessons 1 2 3 4 和 --lessons 5 6 7 8 9 10）按名字合在一起
+        merged = {row["name"]: row for file in args.from_json for row in json.loads(Path(file).read_text(encoding="utf-8"))}
+        rows = [merged.pop("bigram"), *sorted(merged.values(), key=lambda row: row["lesson"])]
+        if args.json:
+            Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
         print(line_ends_table(rows))
         if args.write:
             write(rows)
@@ -114,8 +117,7 @@ def main(argv=None):
 def write(rows):
     """docs/form.md 的表，和 README 梯子表的最后一列（断句处猜中标点）。"""
     write_table("line-ends-table", line_ends_table(rows))
-    recall = {LESSONS[row["lesson"] - 1][1]: row["recall"] for row in rows if "lesson" in row}
-    write_table("ladder-table", with_line_ends(read_table("ladder-table"), recall))
+    write_table("ladder-table", with_line_ends(read_table("ladder-table"), line_end_cells(rows)))
 
 
 def line_ends_table(rows):
