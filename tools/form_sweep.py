@@ -102,13 +102,13 @@ def main(argv=None):
     parser.add_argument("--budget", type=float, default=10.5, help="每一套训练多少个 R（默认 10.5：加上启动、写词、存检查点，整条命令在 11 R 以内）")
     parser.add_argument("--n", type=int, default=20, help="每次量格律时每个词牌写几首")
     parser.add_argument("--json", default="form_sweep.json", help="结果存到这里（每跑完一套就存一次）")
-    parser.add_argument("--from_json", help="不重跑：读存下的结果")
+    parser.add_argument("--from_json", nargs="+", help="不重跑：读存下的结果（可以给几个文件）")
     parser.add_argument("--save_dir", help="每一套训练完的检查点存进这个目录（<名字>.pth）")
     parser.add_argument("--write", action="store_true", help="把表写回 docs/form.md")
     args = parser.parse_args(argv)
 
-    if args.from_json:
-        rows = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+    if args.from_json:  # 几次运行（每次可以只跑几套）存下的结果合在一起
+        rows = [row for file in args.from_json for row in json.loads(Path(file).read_text(encoding="utf-8"))]
     else:
         tunes = form_check.checked_tunes(form_check.load_tunes())
         r = measure_r()
