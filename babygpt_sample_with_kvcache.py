@@ -305,6 +305,7 @@ class FormConstraint:
         self.chars = chars
         self.newline = chars.index("\n")
         self.punct = torch.tensor([c in PUNCT for c in chars])  # (V,)
+        self.final = torch.tensor([c in "。？！" for c in chars])  # (V,) 一首词最后一句后面的标点
         self.hanzi = torch.tensor([c.isalpha() for c in chars])  # (V,) 汉字（标点、换行、空格、□ 都不是）
         self.author = 0  # 作者写了几个字；写完作者这一行以后是 None
         self.done = ()  # 正文里写完的句子各有几个字
@@ -319,11 +320,13 @@ class FormConstraint:
                 mask |= self.hanzi
             mask[self.newline] = self.author > 0
             return mask
-        nexts = [form[len(self.done)] for form in self.forms if form[: len(self.done)] == self.done and len(form) > len(self.done)]
+        going = [form for form in self.forms if form[: len(self.done)] == self.done and len(form) > len(self.done)]
+        nexts = [form[len(self.done)] for form in going]  # 还对得上的格式，下一句各要几个字
         if any(n > self.current for n in nexts):  # 还有格式允许这一句再多一个字
             mask |= self.hanzi
-        if self.current > 0 and self.current in nexts:  # 有格式的这一句正好这么长：可以打标点
-            mask |= self.punct
+        closing = [form for form in going if form[len(self.done)] == self.current > 0]  # 这一句正好这么长的格式
+        if closing:  # 可以打标点；要是这是它们的最后一句，只能用句号、问号、叹号
+            mask |= self.punct if any(len(form) > len(self.done) + 1 for form in closing) else self.final
         if self.current == 0 and (self.last == "punct" or (self.last == "newline" and self.done in self.forms)):
             mask[self.newline] = True  # 标点之后换行；正好写完一种格式时，再换一行就是空行，这首词结束
         return mask

@@ -82,6 +82,7 @@ def test_constrained_decoding_always_yields_a_valid_form(tiny, tune, temperature
         author, _, rest = text.partition("\n")
         assert 1 <= len(author) <= 8 and author.isalpha()
         assert rest.endswith("\n\n") and "\n\n" not in rest[:-2]  # 正文之后正好一个空行，这首词结束
+        assert rest.rstrip("\n")[-1] in "。？！"  # 最后一句用句号、问号或叹号收尾
         lengths = sampler.phrase_lengths(rest)
         assert lengths in forms_of(tune), text
         used.add(lengths)

@@ -230,18 +230,16 @@ def draw(results, out):
     use_cjk_font()
     fig, (form_ax, loss_ax) = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained")
     for result, color in zip(results, plt.get_cmap("tab10").colors):
-        curve = [p for p in result["curve"] if p["step"] > 0]  # 第 0 步没有意义（对数坐标也放不下）
+        curve = [p for p in result["curve"] if p["step"] > 0]  # 第 0 步是随机初始化，略去，纵轴才看得清
         steps = [p["step"] for p in curve]
         label = result.get("label") or result["args"]
         form_ax.plot(steps, [p["phrase"] for p in curve], "-o", color=color, ms=3, label=label)
         form_ax.plot(steps, [p["whole"] for p in curve], "--", color=color, alpha=0.7)
         loss_ax.plot(steps, [p["val_loss"] for p in curve], "-o", color=color, ms=3, label=label)
-    form_ax.set_xscale("log")
     form_ax.set_xlabel("训练步数")
     form_ax.set_ylabel("格律：逐句得分（实线）、整首合格式（虚线）")
     form_ax.set_ylim(0, 1)
     form_ax.set_title("8 个词牌各写 20 首，温度 0.8")
-    loss_ax.set_xscale("log")
     loss_ax.set_xlabel("训练步数")
     loss_ax.set_ylabel("验证集损失（nats/字）")
     loss_ax.set_title("同一次训练的验证集损失")

@@ -22,11 +22,9 @@ from benchmark_lessons import ROOT, measure_r, write_back, write_table
 
 BASE = ("--eval_iters 20 --batch_size 16 --block_size 64 --learning_rate 3e-3 --warmup_iters 200 "
         "--n_embed 96 --n_head 4 --n_layer 4 --dropout 0")
-RECIPES = {  # 名字 -> 在 BASE（README 的 CPU 配方）上改的旋钮
+RECIPES = {  # 名字 -> 在 BASE（README 的 CPU 配方）上改的旋钮；想比别的旋钮，就在这里加一行
     "基准": "",
-    "块长128": "--block_size 128 --batch_size 8",  # 每步的字数不变，一首词整个放得进上下文
-    "更深": "--n_layer 8",
-    "GPU规模": "--n_embed 384 --n_head 6 --n_layer 6 --block_size 256 --batch_size 64 --learning_rate 1e-3 --eval_iters 4",
+    "更深": "--n_layer 8",  # 数一句写了几个字、这是第几句，层数可能比宽度更要紧
 }
 
 
@@ -99,7 +97,7 @@ def write_tries(rows):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), help="跑哪几套（默认全部）")
-    parser.add_argument("--budget", type=float, default=10.5, help="每一套训练多少个 R（默认 10.5：加上启动、写词、存检查点，整条命令在 11 R 以内）")
+    parser.add_argument("--budget", type=float, default=10.5, help="每一套训练多少个 R（默认 10.5：留出读语料、写词、存检查点的几秒，整条命令在 11 R 以内）")
     parser.add_argument("--n", type=int, default=20, help="每次量格律时每个词牌写几首")
     parser.add_argument("--json", default="form_sweep.json", help="结果存到这里（每跑完一套就存一次）")
     parser.add_argument("--from_json", nargs="+", help="不重跑：读存下的结果（可以给几个文件）")
