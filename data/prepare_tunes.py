@@ -10,6 +10,7 @@
 一个格式也没有的词牌不写进去。
 """
 
+import functools
 import json
 import sys
 from collections import Counter, defaultdict
@@ -21,6 +22,14 @@ import babygpt_sample_with_kvcache as sampler  # noqa: E402  断句的规则：p
 import simplebigrammodel_with_comments as primer  # noqa: E402  读语料、划分训练集：和课程用同样的函数
 
 OUT = ROOT / "data" / "tunes.json"
+
+
+@functools.cache
+def corpus_parts():
+    """读 data/ci.txt，按课程的规则分成训练集和验证集：返回 (全文, {"train": ..., "val": ...})。只读一次。"""
+    text, _ = primer.read_text(primer.DEFAULT_DATA)
+    parts, _ = primer.split_text(text)
+    return text, parts
 
 
 def poems_of(text):
@@ -49,8 +58,7 @@ def tune_forms(poems):
 
 
 def build():
-    text, _ = primer.read_text(primer.DEFAULT_DATA)
-    splits, _ = primer.split_text(text)
+    _, splits = corpus_parts()
     return {
         "source": "data/ci.txt 的训练集（每 10 首词里的前 9 首），由 data/prepare_tunes.py 生成",
         "rule": "一种格式 = 正文每句的字数；至少两首词用过，句数不少于最常见格式的 3/4",

@@ -67,8 +67,7 @@ def score_poems(poems_by_tune, tunes):
 
 def held_out_poems(tunes):
     """天花板：验证集里这些词牌的词（提示之后的部分：作者、换行、正文）。"""
-    text, _ = primer.read_text(primer.DEFAULT_DATA)
-    parts, _ = primer.split_text(text)
+    _, parts = prepare_tunes.corpus_parts()
     poems = {tune: [] for tune, _ in tunes}
     for tune, author, body in prepare_tunes.poems_of(parts["val"]):
         if tune in poems:
@@ -80,8 +79,7 @@ def bigram_poems(tunes, n, seed):
     """地板：入门脚本数出来的 bigram（训练集，默认的平滑），用同样的提示写 n 首。"""
     import random
 
-    text, _ = primer.read_text(primer.DEFAULT_DATA)
-    parts, _ = primer.split_text(text)
+    text, parts = prepare_tunes.corpus_parts()
     chars, stoi = primer.build_vocab(text)
     model = primer.BigramModel(len(chars), primer.parse_args([]).alpha).fit(primer.encode(parts["train"], stoi))
     rng = random.Random(seed)

@@ -25,6 +25,8 @@ from attention_focus import load_lesson, prepare
 from benchmark_lessons import LESSONS, ROOT, line_end_cells, measured_default, read_table, with_line_ends, write_table
 
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "data"))
+import prepare_tunes  # noqa: E402  data/prepare_tunes.py：读语料、分训练集和验证集（只读一次）
 PUNCT = "，。、？！；："  # 断句的标点：和 tools/form_check.py 量格式时用的一样
 
 
@@ -49,10 +51,10 @@ def line_end_rates(guess, ids, chars, block_size):
     return {"recall": hits / ends, "false_alarm": alarms / inner, "positions": (ends, inner)}
 
 
-def train_lesson(n, extra=()):
+def train_lesson(n):
     """和那一课的 main() 一样：读参数和语料、分验证集、设种子、建模型、训练。返回 (config, 分词器, 数据集, 模型, 记录)。"""
     lesson = load_lesson(n)
-    config, tokenizer, splits, _ = prepare(lesson, extra)
+    config, tokenizer, splits, _ = prepare(lesson, [])
     torch.manual_seed(config.seed)
     model = lesson.BabyGPT(config, len(tokenizer.chars))
     history, _ = lesson.train(model, splits, config, "cpu")
@@ -64,8 +66,7 @@ def primer_rates():
     """入门脚本的 bigram（同一个验证集，平滑 alpha 用它的默认值）。"""
     import simplebigrammodel_with_comments as primer
 
-    text, _ = primer.read_text(primer.DEFAULT_DATA)
-    parts, _ = primer.split_text(text)
+    text, parts = prepare_tunes.corpus_parts()
     chars, stoi = primer.build_vocab(text)
     model = primer.BigramModel(len(chars), primer.parse_args([]).alpha).fit(primer.encode(parts["train"], stoi))
     # 平滑不改变哪个字最可能：每个字之后最常跟的那个字（没有后继的字，各个字一样可能，取编号 0）
