@@ -449,7 +449,10 @@ def warn_if_slow_on_cpu(model, splits, config, device):
     total = per_step * (config.max_iters + n_evals * 2 * config.eval_iters / 3)
     if total > 20 * 60:
         print(f"注意：在这台机器的 CPU 上，按现在的配置训练大约要 {total / 60:.0f} 分钟。")
-        print(f"想在 10 分钟左右跑完，可以用 CPU 配方：python {Path(__file__).name} {CPU_RECIPE}")
+        work = [math.prod(getattr(c, k) for k in ("max_iters", "batch_size", "block_size", "n_layer", "n_embed"))
+                for c in (config, parse_args(CPU_RECIPE.split()))]  # 粗略的计算量：步数 × 每步的字数 × 层数 × 宽度
+        if work[0] > work[1]:  # 已经是 CPU 配方（或者更小）就不必再推荐它了
+            print(f"想快一些，可以用 README 快速开始里的 CPU 配方（2 核 CPU 上 8 到 21 分钟，看机器）：python {Path(__file__).name} {CPU_RECIPE}")
 
 
 def wandb_has_api_key():

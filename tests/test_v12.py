@@ -1,6 +1,7 @@
 """babygpt_v12_wandb.py：wandb 离线记录（连不上服务器时也是）、检查点（往返、原子写入、Ctrl-C 时也保存）、--resume。"""
 
 import http.server
+import itertools
 import math
 import signal
 import socket
@@ -10,6 +11,7 @@ import time
 import pytest
 import torch
 from pathlib import Path
+from types import SimpleNamespace
 
 import babygpt_sample_with_kvcache as sampler
 import babygpt_v12_wandb as v12
@@ -357,6 +359,18 @@ def test_cpu_warning_gives_the_recipe_only_for_a_long_run(corpus_text, capsys):
     assert all(p.grad is None for p in model.parameters())  # 试跑的梯度不留下来
     v12.warn_if_slow_on_cpu(model, splits, long_run, "cuda")  # 只在 CPU 上估计
     assert capsys.readouterr().out == ""
+
+
+def test_cpu_warning_does_not_recommend_the_recipe_to_the_recipe_itself(corpus_text, capsys, monkeypatch):
+    """慢机器上 CPU 配方本身也可能超过 20 分钟：这时只说要多久，不再推荐同一条命令。"""
+    recipe = v12.parse_args(v12.CPU_RECIPE.split())
+    _, splits, _ = tiny_model_and_splits(corpus_text)
+    model = v12.BabyGPT(recipe, int(splits["train"].max()) + 1)
+    clock = itertools.count()  # 假的钟：每读一次过 1 秒，试跑两步就是每步 0.5 秒，7300 步要一个小时
+    monkeypatch.setattr(v12, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    v12.warn_if_slow_on_cpu(model, splits, recipe, "cpu")
+    out = capsys.readouterr().out
+    assert "大约要 62 分钟" in out and v12.CPU_RECIPE not in out
 
 
 def test_readme_quick_start_trains_with_the_cpu_recipe():
