@@ -239,3 +239,26 @@ def test_v11_tries_are_the_sweep_recipes_with_measured_numbers():
     assert [line.split("--recipes ")[1].split()[0] for line in lines] == list(form_sweep.RECIPES)
     for line in lines:
         assert re.search(r"# 验证集 [\d.]+，逐句 [\d.]+，整首 [\d.]+（\d+ 步，[\d.]+ R）$", line), line
+
+
+def test_summary_and_samples_name_each_model_and_take_a_kept_poem_from_the_longer_one():
+    """小表每个模型一行（--label 给名字）；例子：找得到合格式的就拿它（哪怕是第二个模型的），不合格式的取第一个模型的。"""
+    tunes = [("浣溪沙", [(7, 7, 7, 7, 7, 7)])]
+    kept = "苏轼\n" + "春江潮水连海平，明月共生往事知。" * 3 + "\n\n"
+    broken = "李煜\n春江潮水连海平，明月共生。小楼昨夜又东风，故国。\n\n"
+
+    def result(label, poems, step):
+        scored = form_check.score_poems({"浣溪沙": poems}, tunes)
+        return {"kind": "checkpoint", "label": label, "step": step, "val_loss": 4.0, "model": scored, "poems": {"浣溪沙": poems},
+                "ceiling": {"whole": 0.97, "phrase": 0.99}, "floor": {"whole": 0.0, "phrase": 0.03}}
+
+    short, longer = result(None, [broken, broken], 7300), result("同一配方练 45 R", [broken, kept], 29600)
+    lines = form_check.form_summary([short, longer]).splitlines()
+    assert lines[2] == "| 验证集里的真词（天花板） | 0.97 | 0.99 |"
+    assert lines[3] == "| README 的 CPU 配方（温度 0.8，训练 7300 步，验证集损失 4.0000） | **0.00** | **0.33** |"
+    assert lines[4] == "| 同一配方练 45 R（温度 0.8，训练 29600 步，验证集损失 4.0000） | **0.50** | **0.67** |"
+    assert lines[5].startswith("| 入门脚本数出来的 bigram（地板） |")
+    text = form_check.samples([short, longer], tunes)
+    assert text.index("同一配方练 45 R写的，合格式（7 7 7 7 7 7）") < text.index("苏轼")
+    assert "README 的 CPU 配方写的，不合格式（第 2 句应是 7 个字，写了 4 个字" in text and "李煜" in text
+    assert form_check.samples([short], tunes).count("```") == 2  # 没有合格式的，就只有不合格式的一首

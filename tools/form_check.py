@@ -3,8 +3,9 @@
     python tools/form_check.py                                  # 读 model.pth，每个词牌写 20 首
     python tools/form_check.py --ckpt_path model.pth --json docs/runs/form_check.json
     python tools/form_check.py --train "--max_iters 5000 ..."   # 在进程里训练 v12，每次评估时都量一次格律
-    python tools/form_check.py --plot docs/runs/form_sweep.json # 画格律随训练步数的变化（docs/form_emergence.png）
-    python tools/form_check.py --write --from_json docs/runs/form_check.json   # 把表和例子写回 docs/form.md
+    python tools/form_check.py --plot docs/runs/form_sweep_*.json   # 画格律随训练时间的变化（docs/form_emergence.png）
+    python tools/form_check.py --ckpt_path long.pth --label "同一配方练 45 R" --json docs/runs/form_check_long.json
+    python tools/form_check.py --write --from_json docs/runs/form_check.json docs/runs/form_check_long.json   # 写回表和例子
 
 怎么量（和采样器 babygpt_sample_with_kvcache.py 用同样的断句、同样的格式表 data/tunes.json）：
 - 词牌：训练集里至少 300 首、最常见的格式占九成五以上的词牌，从语料里数出来，不是手写的（现在是 8 个）。
@@ -184,41 +185,49 @@ def form_table(result):
     return "\n".join(lines)
 
 
-def form_summary(result):
-    """README 里的小表：模型、天花板、地板，各自的整首 / 逐句（8 个词牌平均）。"""
-    m, c, f = result["model"], result["ceiling"], result["floor"]
-    step = f"，训练 {result['step']} 步" if result.get("step") else ""
-    loss = f"，验证集损失 {result['val_loss']:.4f}" if result.get("val_loss") else ""
-    return "\n".join([
-        "| 谁写的（8 个词牌） | 整首合格式 | 逐句得分 |",
-        "|---|---:|---:|",
-        f"| 验证集里的真词（天花板） | {c['whole']:.2f} | {c['phrase']:.2f} |",
-        f"| README 的 CPU 配方（温度 0.8{step}{loss}） | **{m['whole']:.2f}** | **{m['phrase']:.2f}** |",
-        f"| 入门脚本数出来的 bigram（地板） | {f['whole']:.2f} | {f['phrase']:.2f} |",
-    ])
+def who(result):
+    """表和例子里怎么称呼这个模型：--label 给的名字，默认是 README 的 CPU 配方。"""
+    return result.get("label") or "README 的 CPU 配方"
 
 
-def samples(result, tunes):
-    """一首合格式、一首不合的例子（模型写的，取同一个词牌里的第一首），写成 markdown。"""
+def form_summary(results):
+    """README 里的小表：天花板、每个模型、地板，各自的整首 / 逐句（8 个词牌平均）。天花板和地板取第一个结果的。"""
+    c, f = results[0]["ceiling"], results[0]["floor"]
+    lines = ["| 谁写的（8 个词牌） | 整首合格式 | 逐句得分 |",
+             "|---|---:|---:|",
+             f"| 验证集里的真词（天花板） | {c['whole']:.2f} | {c['phrase']:.2f} |"]
+    for result in results:
+        m = result["model"]
+        step = f"，训练 {result['step']} 步" if result.get("step") else ""
+        loss = f"，验证集损失 {result['val_loss']:.4f}" if result.get("val_loss") else ""
+        lines.append(f"| {who(result)}（温度 0.8{step}{loss}） | **{m['whole']:.2f}** | **{m['phrase']:.2f}** |")
+    lines.append(f"| 入门脚本数出来的 bigram（地板） | {f['whole']:.2f} | {f['phrase']:.2f} |")
+    return "\n".join(lines)
+
+
+def samples(results, tunes):
+    """例子：第一首合格式的（按结果的顺序找），和第一个模型的第一首不合格式的，写成 markdown。"""
     forms = dict(tunes)
     kept = broken = None
-    for tune, poems in result["poems"].items():
-        for text in poems:
-            author, _, rest = text.partition("\n")
-            body = rest.split("\n\n")[0].strip("\n")
-            lengths = sampler.phrase_lengths(body)
-            form, score, where = sampler.check_form(lengths, forms[tune])
-            shown = f"{tune} {author}\n{body}"
-            if where is None and kept is None:
-                kept = f"合格式（{' '.join(map(str, form))}）：\n\n```\n{shown}\n```"
-            elif where is not None and broken is None and len(lengths) >= 3:
-                broken = (f"不合格式（{sampler.describe_break(lengths, form, where)}，逐句得分 {score:.2f}）：\n\n"
-                          f"```\n{shown}\n```")
+    for i, result in enumerate(results):
+        for tune, poems in result["poems"].items():
+            for text in poems:
+                author, _, rest = text.partition("\n")
+                body = rest.split("\n\n")[0].strip("\n")
+                lengths = sampler.phrase_lengths(body)
+                form, score, where = sampler.check_form(lengths, forms[tune])
+                shown = f"{tune} {author}\n{body}"
+                if where is None and kept is None:
+                    kept = f"{who(result)}写的，合格式（{' '.join(map(str, form))}）：\n\n```\n{shown}\n```"
+                elif where is not None and broken is None and i == 0 and len(lengths) >= 3:
+                    broken = (f"{who(result)}写的，不合格式（{sampler.describe_break(lengths, form, where)}，"
+                              f"逐句得分 {score:.2f}）：\n\n```\n{shown}\n```")
     return "\n\n".join(x for x in (kept, broken) if x)
 
 
 def draw(results, out):
-    """左边：格律（逐句得分实线，整首合格式虚线）随训练步数的变化；右边：同一次训练的验证集损失。一种颜色一次训练。"""
+    """左边：格律（逐句得分实线，整首合格式虚线）随训练时间（R）的变化；右边：同一次训练的验证集损失。一种颜色一次训练。
+    横轴是时间而不是步数：配方不同，一步的用时不同，同样的时间才好比。每一步的用时按这次训练的平均算。"""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -228,17 +237,22 @@ def draw(results, out):
     use_cjk_font()
     fig, (form_ax, loss_ax) = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained")
     for result, color in zip(results, plt.get_cmap("tab10").colors):
+        if not result.get("r"):
+            sys.exit(f"{result.get('label') or result['args']} 没有量 R，换算不成时间：--train 时加上 --measure_r")
         curve = [p for p in result["curve"] if p["step"] > 0]  # 第 0 步是随机初始化，略去，纵轴才看得清
-        steps = [p["step"] for p in curve]
+        r_per_step = result["seconds"] / result["r"] / result["curve"][-1]["step"]
+        rs = [p["step"] * r_per_step for p in curve]
         label = result.get("label") or result["args"]
-        form_ax.plot(steps, [p["phrase"] for p in curve], "-o", color=color, ms=3, label=label)
-        form_ax.plot(steps, [p["whole"] for p in curve], "--", color=color, alpha=0.7)
-        loss_ax.plot(steps, [p["val_loss"] for p in curve], "-o", color=color, ms=3, label=label)
-    form_ax.set_xlabel("训练步数")
+        if result.get("budget"):
+            label = f"{label}（{result['budget']:g} R）"
+        form_ax.plot(rs, [p["phrase"] for p in curve], "-o", color=color, ms=3, label=label)
+        form_ax.plot(rs, [p["whole"] for p in curve], "--", color=color, alpha=0.7)
+        loss_ax.plot(rs, [p["val_loss"] for p in curve], "-o", color=color, ms=3, label=label)
+    form_ax.set_xlabel("训练时间（R）")
     form_ax.set_ylabel("格律：逐句得分（实线）、整首合格式（虚线）")
     form_ax.set_ylim(0, 1)
     form_ax.set_title("8 个词牌各写 20 首，温度 0.8")
-    loss_ax.set_xlabel("训练步数")
+    loss_ax.set_xlabel("训练时间（R）")
     loss_ax.set_ylabel("验证集损失（nats/字）")
     loss_ax.set_title("同一次训练的验证集损失")
     for ax in (form_ax, loss_ax):
@@ -255,10 +269,10 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=1337)
     parser.add_argument("--train", help="不读检查点：用这些 v12 的参数在进程里训练，每次评估时量格律")
     parser.add_argument("--measure_r", action="store_true", help="和 --train 一起：先量一次 R，用时才能换算成 R")
-    parser.add_argument("--label", help="和 --train 一起：画图时这条曲线叫什么")
+    parser.add_argument("--label", help="这个模型叫什么（图例、表里用）；默认是 README 的 CPU 配方")
     parser.add_argument("--save", help="和 --train 一起：训练完把检查点存到这里")
     parser.add_argument("--json", help="把结果另存为 JSON")
-    parser.add_argument("--from_json", nargs="+", help="不重跑：读 --json 存下的结果")
+    parser.add_argument("--from_json", nargs="+", help="不重跑：读 --json 存下的结果（可以给几个，第一个是 README 的配方）")
     parser.add_argument("--plot", nargs="+", help="读 --train 或 tools/form_sweep.py 存下的 JSON，画 docs/form_emergence.png")
     parser.add_argument("--write", action="store_true", help="把格律检查的表和例子写回 docs/form.md")
     args = parser.parse_args(argv)
@@ -268,21 +282,25 @@ def main(argv=None):
         loaded = [json.loads(Path(f).read_text(encoding="utf-8")) for f in args.plot]
         draw([run for data in loaded for run in (data if isinstance(data, list) else [data])], ROOT / "docs" / "form_emergence.png")
         return
-    if args.from_json:
-        result = json.loads(Path(args.from_json[0]).read_text(encoding="utf-8"))
+    if args.from_json:  # 第一个文件是 README 的配方：每个词牌的表只画它；小表和例子里每个文件一个模型
+        results = [json.loads(Path(f).read_text(encoding="utf-8")) for f in args.from_json]
+        result = results[0]
     elif args.train:
         result = {**train_with_form_checks(args, tunes), "label": args.label}
     else:
-        result = check_checkpoint(args, tunes)
+        result = {**check_checkpoint(args, tunes), "label": args.label}
+    if not args.from_json:
+        results = [result]
     if args.json:
         Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     if result["kind"] == "checkpoint":
         print(form_table(result))
-        print(samples(result, tunes))
+        print(form_summary(results))
+        print(samples(results, tunes))
         if args.write:
             write_table("form-table", form_table(result))
-            write_table("form-summary", form_summary(result))
-            write_table("form-samples", samples(result, tunes))
+            write_table("form-summary", form_summary(results))
+            write_table("form-samples", samples(results, tunes))
     else:
         last = result["curve"][-1]
         r = f"，{result['seconds'] / result['r']:.1f} R" if result["r"] else ""

@@ -2,6 +2,7 @@
 
     python tools/form_sweep.py                          # 量 R，再跑下面 RECIPES 的每一套，每套训练 10.5 R
     python tools/form_sweep.py --recipes 基准 更深
+    python tools/form_sweep.py --recipes 基准 --budget 45   # 同一套配方练得更久：要多少 R 才写得出合格式的词
     python tools/form_sweep.py --write --from_json docs/runs/form_sweep.json   # 把表写回 docs/form.md 和 v11 的“试一试”
 
 每一套先试跑几步，量出这台机器上一步要多久，再定 --max_iters，让训练正好用掉 --budget 个 R；
@@ -25,7 +26,10 @@ BASE = ("--eval_iters 20 --batch_size 16 --block_size 64 --learning_rate 3e-3 --
 RECIPES = {  # 名字 -> 在 BASE（README 的 CPU 配方）上改的旋钮；想比别的旋钮，就在这里加一行
     "基准": "",
     "更深": "--n_layer 8",  # 数一句写了几个字、这是第几句，层数可能比宽度更要紧
+    "块长128": "--block_size 128 --batch_size 8",  # 一首蝶恋花连词牌约 80 个字，64 装不下；每步的字数不变
+    "GPU规模": "--n_embed 384 --n_head 6 --n_layer 6 --block_size 256 --batch_size 64 --learning_rate 1e-3 --eval_iters 4",  # v11 的模型
 }
+BUDGET = 10.5  # 每一套训练多少个 R：留出读语料、写词、存检查点的几秒，整条命令在 11 R 以内
 
 
 def seconds_per_step(args):
@@ -64,13 +68,23 @@ def plan(name, r, budget):
             per_step)
 
 
+def name_of(row):
+    """表里这一套叫什么：名字，改了的旋钮，练得比 BUDGET 久的再加上 --budget。"""
+    change = " ".join(x for x in (RECIPES.get(row["label"], ""), longer(row)) if x)
+    return f"{row['label']}（`{change}`）" if change else row["label"]
+
+
+def longer(row):
+    budget = row.get("budget", BUDGET)
+    return f"--budget {budget:g}" if budget != BUDGET else ""
+
+
 def sweep_table(rows):
     lines = ["| 配方（在 README 的 CPU 配方上只改一处） | 步数 | 用时 | 验证集损失 | 格律：逐句 | 整首 |",
              "|---|---:|---:|---:|---:|---:|"]
     for row in rows:
         last = row["curve"][-1]
-        change = RECIPES.get(row["label"], "")
-        name = f"{row['label']}（`{change}`）" if change else row["label"]
+        name = name_of(row)
         steps = row["curve"][-1]["step"]
         lines.append(f"| {name} | {steps} | {row['seconds'] / row['r']:.1f} R | {last['val_loss']:.4f} | "
                      f"{last['phrase']:.2f} | {last['whole']:.2f} |")
@@ -89,6 +103,8 @@ def write_tries(rows):
     file = "babygpt_v11_hyper_params.py"
     doc = (ROOT / file).read_text(encoding="utf-8")
     for row in rows:
+        if longer(row):  # “试一试”里每一套都是 BUDGET 个 R；练得更久的只进表
+            continue
         command = f"python tools/form_sweep.py --recipes {row['label']}"
         old = next(line for line in doc.splitlines() if line.strip().startswith(command + "  #"))
         write_back(file, [(old, f"{old.split('#')[0]}# {try_comment(row)}")])
@@ -97,7 +113,7 @@ def write_tries(rows):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), help="跑哪几套（默认全部）")
-    parser.add_argument("--budget", type=float, default=10.5, help="每一套训练多少个 R（默认 10.5：留出读语料、写词、存检查点的几秒，整条命令在 11 R 以内）")
+    parser.add_argument("--budget", type=float, default=BUDGET, help=f"每一套训练多少个 R（默认 {BUDGET}，整条命令在 11 R 以内）")
     parser.add_argument("--n", type=int, default=20, help="每次量格律时每个词牌写几首")
     parser.add_argument("--json", default="form_sweep.json", help="结果存到这里（每跑完一套就存一次）")
     parser.add_argument("--from_json", nargs="+", help="不重跑：读存下的结果（可以给几个文件）")
