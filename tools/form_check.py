@@ -237,12 +237,12 @@ def draw(results, out):
     use_cjk_font()
     fig, (form_ax, loss_ax) = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained")
     for result, color in zip(results, plt.get_cmap("tab10").colors):
+        label = result.get("label") or result["args"]
         if not result.get("r"):
-            sys.exit(f"{result.get('label') or result['args']} 没有量 R，换算不成时间：--train 时加上 --measure_r")
+            sys.exit(f"{label} 没有量 R，换算不成时间：--train 时加上 --measure_r")
         curve = [p for p in result["curve"] if p["step"] > 0]  # 第 0 步是随机初始化，略去，纵轴才看得清
         r_per_step = result["seconds"] / result["r"] / result["curve"][-1]["step"]
         rs = [p["step"] * r_per_step for p in curve]
-        label = result.get("label") or result["args"]
         if result.get("budget"):
             label = f"{label}（{result['budget']:g} R）"
         form_ax.plot(rs, [p["phrase"] for p in curve], "-o", color=color, ms=3, label=label)
@@ -284,13 +284,11 @@ def main(argv=None):
         return
     if args.from_json:  # 第一个文件是 README 的配方：每个词牌的表只画它；小表和例子里每个文件一个模型
         results = [json.loads(Path(f).read_text(encoding="utf-8")) for f in args.from_json]
-        result = results[0]
     elif args.train:
-        result = {**train_with_form_checks(args, tunes), "label": args.label}
+        results = [{**train_with_form_checks(args, tunes), "label": args.label}]
     else:
-        result = {**check_checkpoint(args, tunes), "label": args.label}
-    if not args.from_json:
-        results = [result]
+        results = [{**check_checkpoint(args, tunes), "label": args.label}]
+    result = results[0]
     if args.json:
         Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     if result["kind"] == "checkpoint":
