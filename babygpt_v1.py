@@ -100,8 +100,8 @@ class BabyGPT(nn.Module):
             nn.init.zeros_(module.bias)
 
     def forward(self, idx, targets=None):
-        B, T = idx.shape
-        tok_emb = self.token_embedding_table(idx)  # (B, T) -> (B, T, C)
+        B, T = idx.shape  # B：一批有几段文字（batch_size）；T：每段几个字（最多 block_size）
+        tok_emb = self.token_embedding_table(idx)  # (B, T) -> (B, T, C)；C：每个字的向量有几维（n_embed）
         x = tok_emb  # (B, T, C)
         logits = self.lm_head(x)  # (B, T, C) -> (B, T, vocab_size)
         if targets is None:
@@ -339,11 +339,42 @@ def split_text(text):
     }, how
 
 
+CPU_RECIPE = (  # README 快速开始里 v12 的 CPU 配方
+    "--max_iters 7300 --eval_interval 730 --eval_iters 20 --batch_size 16 --block_size 64 "
+    "--learning_rate 3e-3 --warmup_iters 200 --lr_decay_iters 7300 --n_embed 96 --n_head 4 --n_layer 4 --dropout 0"
+)
+
+
+def warn_if_slow_on_cpu(model, splits, config, device):
+    """在 CPU 上先试跑两步前向 + 反向，估计整个训练要多久；超过 20 分钟就先说一声，并给出 CPU 上该跑的命令。
+    试跑不改变训练：梯度清掉，随机数的状态还原，之后的每一步和不试跑时一模一样。"""
+    if device != "cpu":
+        return
+    with torch.random.fork_rng(devices=[]):  # 试跑用掉的随机数（取批次、dropout）在离开时还原
+        t0 = time.perf_counter()
+        for _ in range(2):
+            x, y = get_batch(splits["train"], config.batch_size, config.block_size, device)
+            _, loss = model(x, y)
+            loss.backward()
+        per_step = (time.perf_counter() - t0) / 2
+    model.zero_grad(set_to_none=True)
+    one_eval = per_step * 2 * config.eval_iters / 3  # 评估只有前向，约是训练一步的 1/3；训练集、验证集各 eval_iters 批
+    total = per_step * config.max_iters + one_eval * (config.max_iters // config.eval_interval + 1)
+    if total > 20 * 60:
+        print(f"注意：在这台机器的 CPU 上，按现在的设置训练大约要 {total / 60:.0f} 分钟"
+              f"（试跑两步估计的；每次评估约 {one_eval / 60:.0f} 分钟，第一行进度要等第 0 步的评估做完）。")
+        recipe = dict(zip(CPU_RECIPE.split()[::2], map(float, CPU_RECIPE.split()[1::2])))
+        work = [math.prod(get(k) for k in ("max_iters", "batch_size", "block_size", "n_layer", "n_embed"))
+                for get in (lambda k: getattr(config, k, 1), lambda k: recipe[f"--{k}"])]  # 粗略的计算量：步数 × 每步的字数 × 层数 × 宽度
+        if work[0] > work[1]:  # 已经是 CPU 配方（或者更小）就不必再推荐它了
+            print(f"CPU 上请改用 README 快速开始里的 CPU 配方（同样的 GPT，小一些的设置）：python babygpt_v12_wandb.py {CPU_RECIPE}")
+
+
 def main(argv=None):
     config = parse_args(argv)
+    device = pick_device(config.device)
     text, encoding = read_text(config.data)
     parts, how = split_text(text)
-    print(f"读入 {config.data}（{encoding}）；验证集：{how}")
     if config.block_size >= len(parts["val"]):  # 先说文件本身的问题，再说提示词
         fail(f"{config.data} 只有 {len(text):,} 个字，太少了：验证集只有 {len(parts['val'])} 个字，"
              f"要比 --block_size ({config.block_size}) 长")
@@ -352,15 +383,16 @@ def main(argv=None):
         missing = "".join(sorted(set(p) - set(tokenizer.chars)))
         if missing:
             fail(f"提示词“{p}”里有词表中没有的字：{missing}（用 --prompt 换一个开头）")
+    print(f"读入 {config.data}（{encoding}）；验证集：{how}")  # 参数、文件、提示词都没问题，才开始打印
     splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in parts.items()}
 
     torch.manual_seed(config.seed)
-    device = pick_device(config.device)
     model = BabyGPT(config, len(tokenizer.chars)).to(device)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"语料 {len(text):,} 字，词表 {len(tokenizer.chars):,} 字；模型 {n_params / 1e6:.2f}M 参数；设备 {device}")
     print(f"初始损失应约为 ln({len(tokenizer.chars)}) = {math.log(len(tokenizer.chars)):.4f}")
 
+    warn_if_slow_on_cpu(model, splits, config, device)
     history, step = train(model, splits, config, device)
     if history:
         print(f"训练结束：共 {step} 步，最后一次评估的验证集损失 {history[-1][2]:.4f}")
@@ -375,5 +407,6 @@ def main(argv=None):
 if __name__ == "__main__":
     try:
         main()
-    except KeyboardInterrupt:
-        sys.exit("\n已中断。")
+    except KeyboardInterrupt:  # 训练以外的地方按了 Ctrl-C（v12 里是第二次 Ctrl-C）：不打印 traceback
+        print("\n已中断。", file=sys.stderr)
+        sys.exit(130)  # 130：shell 里“被 Ctrl-C 中断”的退出码，`命令1 && 命令2` 就不会接着跑命令2

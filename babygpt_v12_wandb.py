@@ -25,6 +25,7 @@ import argparse
 import math
 import netrc
 import os
+import shlex
 import signal
 import sys
 import time
@@ -176,8 +177,8 @@ class BabyGPT(nn.Module):
             nn.init.zeros_(module.bias)
 
     def forward(self, idx, targets=None):
-        B, T = idx.shape
-        tok_emb = self.token_embedding_table(idx)  # (B, T) -> (B, T, C)
+        B, T = idx.shape  # B：一批有几段文字（batch_size）；T：每段几个字（最多 block_size）
+        tok_emb = self.token_embedding_table(idx)  # (B, T) -> (B, T, C)；C：每个字的向量有几维（n_embed）
         pos_emb = self.position_embedding_table(torch.arange(T, device=idx.device))  # (T, C)
         x = tok_emb + pos_emb  # (B, T, C) + (T, C) -> (B, T, C)，位置向量广播到每条序列
         x = self.blocks(x)  # (B, T, C)
@@ -317,7 +318,8 @@ def train(model, splits, config, device, run, resume=None):
                     flush=True,  # 输出重定向到文件时也能马上看到进度
                 )
                 if run is not None:
-                    run.log({"train/loss": losses["train"], "val/loss": losses["val"], "tokens_per_sec": tokens_per_sec}, step=step)
+                    run.log({"train/loss": losses["train"], "val/loss": losses["val"], "lr": get_lr(step, config),
+                             "tokens_per_sec": tokens_per_sec}, step=step)
             if step == config.max_iters:
                 break
             if ctrl_c.requested:
@@ -425,34 +427,6 @@ def read_text(path):
                 fail(f"训练语料 {path} 是空的")
             return text, encoding.replace("utf-8-sig", "utf-8").upper()
     fail(f"{path} 不是认得出的文本（试过 UTF-8、UTF-16、GB18030）：请先另存为 UTF-8，例如 iconv -f 原来的编码 -t UTF-8")
-
-
-CPU_RECIPE = (
-    "--max_iters 7300 --eval_interval 730 --eval_iters 20 --batch_size 16 --block_size 64 "
-    "--learning_rate 3e-3 --warmup_iters 200 --lr_decay_iters 7300 --n_embed 96 --n_head 4 --n_layer 4 --dropout 0"
-)
-
-
-def warn_if_slow_on_cpu(model, splits, config, device):
-    """在 CPU 上先试跑两步前向+反向，估计整个训练要多久；超过 20 分钟就提醒，并给出 CPU 配方。"""
-    if device != "cpu":
-        return
-    t0 = time.perf_counter()
-    for _ in range(2):
-        x, y = get_batch(splits["train"], config.batch_size, config.block_size, device)
-        _, loss = model(x, y)
-        loss.backward()
-    model.zero_grad(set_to_none=True)
-    per_step = (time.perf_counter() - t0) / 2
-    n_evals = config.max_iters // config.eval_interval + 1
-    # 评估只有前向，大约是训练一步的 1/3
-    total = per_step * (config.max_iters + n_evals * 2 * config.eval_iters / 3)
-    if total > 20 * 60:
-        print(f"注意：在这台机器的 CPU 上，按现在的配置训练大约要 {total / 60:.0f} 分钟。")
-        work = [math.prod(getattr(c, k) for k in ("max_iters", "batch_size", "block_size", "n_layer", "n_embed"))
-                for c in (config, parse_args(CPU_RECIPE.split()))]  # 粗略的计算量：步数 × 每步的字数 × 层数 × 宽度
-        if work[0] > work[1]:  # 已经是 CPU 配方（或者更小）就不必再推荐它了
-            print(f"想快一些，可以用 README 快速开始里的 CPU 配方（2 核 CPU 上 8 到 21 分钟，看机器）：python {Path(__file__).name} {CPU_RECIPE}")
 
 
 def wandb_has_api_key():
@@ -610,11 +584,42 @@ def split_text(text):
     }, how
 
 
+CPU_RECIPE = (  # README 快速开始里 v12 的 CPU 配方
+    "--max_iters 7300 --eval_interval 730 --eval_iters 20 --batch_size 16 --block_size 64 "
+    "--learning_rate 3e-3 --warmup_iters 200 --lr_decay_iters 7300 --n_embed 96 --n_head 4 --n_layer 4 --dropout 0"
+)
+
+
+def warn_if_slow_on_cpu(model, splits, config, device):
+    """在 CPU 上先试跑两步前向 + 反向，估计整个训练要多久；超过 20 分钟就先说一声，并给出 CPU 上该跑的命令。
+    试跑不改变训练：梯度清掉，随机数的状态还原，之后的每一步和不试跑时一模一样。"""
+    if device != "cpu":
+        return
+    with torch.random.fork_rng(devices=[]):  # 试跑用掉的随机数（取批次、dropout）在离开时还原
+        t0 = time.perf_counter()
+        for _ in range(2):
+            x, y = get_batch(splits["train"], config.batch_size, config.block_size, device)
+            _, loss = model(x, y)
+            loss.backward()
+        per_step = (time.perf_counter() - t0) / 2
+    model.zero_grad(set_to_none=True)
+    one_eval = per_step * 2 * config.eval_iters / 3  # 评估只有前向，约是训练一步的 1/3；训练集、验证集各 eval_iters 批
+    total = per_step * config.max_iters + one_eval * (config.max_iters // config.eval_interval + 1)
+    if total > 20 * 60:
+        print(f"注意：在这台机器的 CPU 上，按现在的设置训练大约要 {total / 60:.0f} 分钟"
+              f"（试跑两步估计的；每次评估约 {one_eval / 60:.0f} 分钟，第一行进度要等第 0 步的评估做完）。")
+        recipe = dict(zip(CPU_RECIPE.split()[::2], map(float, CPU_RECIPE.split()[1::2])))
+        work = [math.prod(get(k) for k in ("max_iters", "batch_size", "block_size", "n_layer", "n_embed"))
+                for get in (lambda k: getattr(config, k, 1), lambda k: recipe[f"--{k}"])]  # 粗略的计算量：步数 × 每步的字数 × 层数 × 宽度
+        if work[0] > work[1]:  # 已经是 CPU 配方（或者更小）就不必再推荐它了
+            print(f"CPU 上请改用 README 快速开始里的 CPU 配方（同样的 GPT，小一些的设置）：python babygpt_v12_wandb.py {CPU_RECIPE}")
+
+
 def main(argv=None):
     config = parse_args(argv)
+    device = pick_device(config.device)
     text, encoding = read_text(config.data)
     parts, how = split_text(text)
-    print(f"读入 {config.data}（{encoding}）；验证集：{how}")
     if config.block_size >= len(parts["val"]):  # 先说文件本身的问题，再说提示词
         fail(f"{config.data} 只有 {len(text):,} 个字，太少了：验证集只有 {len(parts['val'])} 个字，"
              f"要比 --block_size ({config.block_size}) 长")
@@ -623,14 +628,14 @@ def main(argv=None):
         missing = "".join(sorted(set(p) - set(tokenizer.chars)))
         if missing:
             fail(f"提示词“{p}”里有词表中没有的字：{missing}（用 --prompt 换一个开头）")
-    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in parts.items()}
     ckpt_dir = Path(config.ckpt_path).resolve().parent
     if not ckpt_dir.is_dir():  # 先检查：训练完才发现存不进去就太晚了
         fail(f"--ckpt_path 的目录 {ckpt_dir} 不存在，检查点存不进去")
     resume = load_for_resume(config, tokenizer) if config.resume else None
+    print(f"读入 {config.data}（{encoding}）；验证集：{how}")  # 参数、文件、提示词都没问题，才开始打印
+    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in parts.items()}
 
     torch.manual_seed(config.seed)
-    device = pick_device(config.device)
     model = BabyGPT(config, len(tokenizer.chars)).to(device)
     if resume is not None:
         model.load_state_dict(resume["model"])
@@ -649,6 +654,11 @@ def main(argv=None):
     except OSError as e:  # 磁盘满、没有写权限……
         fail(f"检查点存不进 {config.ckpt_path}（{e.__class__.__name__}: {e}）")
     print(f"检查点已保存到 {config.ckpt_path}（训练了 {step} 步）")
+    if step < config.max_iters:  # 按了 Ctrl-C：说怎么接着训练，以 130 退出，`v12 && 采样器` 就停在这里
+        script = sys.argv[0] if argv is None else Path(__file__).name
+        args = [*(sys.argv[1:] if argv is None else argv), *([] if config.resume else ["--resume"])]
+        print(f"接着训练（同一条命令加上 --resume）：{shlex.join(['python', script, *args])}")
+        sys.exit(130)
 
     model.eval()  # 生成时同样用评估模式
     for p in config.prompt:
@@ -660,5 +670,6 @@ def main(argv=None):
 if __name__ == "__main__":
     try:
         main()
-    except KeyboardInterrupt:
-        sys.exit("\n已中断。")
+    except KeyboardInterrupt:  # 训练以外的地方按了 Ctrl-C（v12 里是第二次 Ctrl-C）：不打印 traceback
+        print("\n已中断。", file=sys.stderr)
+        sys.exit(130)  # 130：shell 里“被 Ctrl-C 中断”的退出码，`命令1 && 命令2` 就不会接着跑命令2
