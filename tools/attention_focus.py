@@ -8,20 +8,13 @@ v3–v6 没有残差连接，当前字的信息只能经过注意力传到 lm_he
 """
 
 import argparse
-import importlib
 import inspect
 import sys
 
 import torch
 from torch.nn import functional as F
 
-from benchmark_lessons import LESSONS, ROOT  # 同一个目录里的脚本：每一课的编号和文件名
-
-
-def load_lesson(number):
-    """按编号找到那一课的文件，当作模块导入；导入没有副作用。"""
-    sys.path.insert(0, str(ROOT))
-    return importlib.import_module(next(file[:-3] for n, file, _ in LESSONS if n == number))
+from common import load_lesson, prepare  # 同一个目录里的 common.py：tools/ 共用的东西
 
 
 def inputs_of(model, modules, x):
@@ -77,19 +70,6 @@ def report(title, focus, config):
     print(f"{title}（平均分配时当前字分到 {uniform:.2f}）：")
     for i, (on_self, on_previous) in enumerate(focus):
         print(f"  第 {i // n_head + 1} 层 头 {i % n_head}：当前字 {on_self:.2f}，前一个字 {on_previous:.2f}")
-
-
-def prepare(lesson, lesson_args):
-    """和那一课的 main() 一样读参数、准备数据（这里只用 CPU，结果与设备无关）。
-
-    返回 (config, 分词器, {"train": ..., "val": ...}, 量的时候用的输入：验证集上固定的一批文字 (B, T))。
-    """
-    config = lesson.parse_args([*lesson_args, "--device", "cpu"])
-    text, _ = lesson.read_text(config.data)
-    tokenizer = lesson.CharTokenizer.from_text(text)
-    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in lesson.split_text(text)[0].items()}
-    x, _ = lesson.get_batch(splits["val"], config.batch_size, config.block_size, "cpu", torch.Generator().manual_seed(0))
-    return config, tokenizer, splits, x
 
 
 def main(argv=None):

@@ -14,36 +14,18 @@ import inspect
 import sys
 from pathlib import Path
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")  # 不开窗口，直接写文件
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
+from attention_focus import attention_weights  # 同一个目录里的脚本
+from common import load_lesson, prepare, use_cjk_font
 
-from attention_focus import attention_weights, load_lesson, prepare  # noqa: E402  同一个目录里的脚本
-from benchmark_lessons import ROOT  # noqa: E402
-
-FONT = ROOT / "data" / "fonts" / "wqy-microhei-ci.ttf"
 DEFAULT_TEXT = "大江东去，浪淘尽，千古风流人物。"
 PUNCTUATION = "，。、；：？！"
 
 
-def use_cjk_font():
-    """让 matplotlib 用仓库自带的中文字体（不依赖系统里装了什么字体）。返回它认得的字。"""
-    font_manager.fontManager.addfont(str(FONT))
-    name = font_manager.FontProperties(fname=str(FONT)).get_name()
-    plt.rcParams["font.family"] = name
-    plt.rcParams["axes.unicode_minus"] = False  # 这个字体里没有 Unicode 的负号
-    from fontTools.ttLib import TTFont
-
-    return {chr(c) for c in TTFont(str(FONT)).getBestCmap()}
-
-
 def model_from_checkpoint(path):
     """读 babygpt_v12_wandb.py 的检查点：返回 (模型, 词表)。"""
-    sys.path.insert(0, str(ROOT))
-    import babygpt_v12_wandb as v12
+    import babygpt_v12_wandb as v12  # common 把仓库顶层加进了导入路径
 
     if not Path(path).exists():
         sys.exit(f"错误：找不到检查点 {path}。先运行 python babygpt_v12_wandb.py（CPU 配方见 README），或用 --lesson 训练一课")
@@ -78,7 +60,8 @@ def draw(model, chars, text, title, out):
     block_size = model.position_embedding_table.weight.shape[0]
     if len(text) > block_size:
         sys.exit(f"错误：这句有 {len(text)} 个字，模型最多看 {block_size} 个字（block_size）")
-    known = use_cjk_font()
+    known = use_cjk_font()  # 它也选好了不开窗口的 Agg
+    import matplotlib.pyplot as plt
     if set(text) - known:
         print(f"注意：字体里没有这些字，图上会是方框：{''.join(sorted(set(text) - known))}")
     x = torch.tensor([[chars.index(c) for c in text]])  # (1, T)

@@ -7,14 +7,13 @@
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import babygpt_sample_with_kvcache as sampler  # noqa: E402
+import common  # noqa: F401  它把仓库顶层加进导入路径
+
+import babygpt_sample_with_kvcache as sampler
 
 
 def timed(generate, model, idx, max_new_tokens):

@@ -20,7 +20,6 @@
 
 import argparse
 import ast
-import difflib
 import json
 import os
 import re
@@ -28,65 +27,12 @@ import shlex
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-LESSONS = [
-    (1, "babygpt_v1.py", "字向量 + lm_head：神经网络版的 bigram"),
-    (2, "babygpt_v2_position.py", "位置向量"),
-    (3, "babygpt_v3_self_attention.py", "单头因果自注意力"),
-    (4, "babygpt_v4_multihead_attention.py", "多头注意力"),
-    (5, "babygpt_v5_feedforward.py", "前馈网络（MLP）"),
-    (6, "babygpt_v6_block.py", "Block，叠 n_layer 层"),
-    (7, "babygpt_v7_residual_connection.py", "残差连接"),
-    (8, "babygpt_v8_projection.py", "多头之后的投影层"),
-    (9, "babygpt_v9_layer_norm.py", "LayerNorm（pre-norm）"),
-    (10, "babygpt_v10_dropout.py", "Dropout"),
-    (11, "babygpt_v11_hyper_params.py", "GPU 规模的超参数"),
-    (12, "babygpt_v12_wandb.py", "wandb 记录 + 检查点 + 续训"),
-]
-R_COMMAND = ("babygpt_v1.py --device cpu --max_iters 5000 --block_size 8 --batch_size 32 --n_embed 32 "
-             "--eval_iters 100 --eval_interval 200 --max_new_tokens 1")
-STEP_LINE = re.compile(r"step (\d+)/(\d+): train loss ([\d.]+|nan|inf), val loss ([\d.]+|nan|inf), ([\d,]+) tokens/s")
-FOCUS_LINE = re.compile(r"头 \d+：当前字 ([\d.]+)，前一个字 ([\d.]+)")  # tools/attention_focus.py 打印的
-PRIMER_LINE = re.compile(r"(训练集|验证集)平均负对数似然（NLL）：([\d.]+)")
+from common import LESSONS, ROOT, diff_size, machine, measure_r, run_curve, use_cjk_font, write_back, write_table
+
 SEED_LESSONS = (1, 4, 6, 7)  # 换种子也要成立：v4 < v1、v7 < v6
 DEFAULT_LINE = re.compile(r"默认设置下（2 核 CPU，约 \d+ 秒，[\d.]+ R）：验证集损失 ([\d.]+)，训练损失 ([\d.]+)")
-
-
-def code_lines(file):
-    """去掉模块开头的文档字符串之后的代码行（文档字符串每课都不同，不算在概念的 diff 里）。"""
-    source = (ROOT / file).read_text(encoding="utf-8")
-    return source.splitlines()[ast.parse(source).body[0].end_lineno :]
-
-
-def diff_size(a, b):
-    """两课的代码之间改动了多少行（加的行 + 删的行，不含文档字符串）。"""
-    diff = difflib.unified_diff(code_lines(a), code_lines(b), lineterm="", n=0)
-    return sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
-
-
-def run_curve(file, extra, threads=None):
-    """运行一个脚本（课程或入门脚本），返回 {"seconds": 秒数, "curve": [(步数, 训练损失, 验证损失, tokens/s), ...]}。
-    入门脚本没有训练步，curve 只有一行 (0, 训练集 NLL, 验证集 NLL, 0)。
-    threads 给定时用这么多个 CPU 线程（OMP_NUM_THREADS）；损失在同样的线程数下逐位相同。"""
-    env = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
-    if threads:
-        env["OMP_NUM_THREADS"] = str(threads)
-    cmd = [sys.executable, str(ROOT / file), *extra]
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    seconds = time.perf_counter() - t0
-    curve = [(int(s), float(tr), float(va), int(tps.replace(",", ""))) for s, _, tr, va, tps in STEP_LINE.findall(proc.stdout)]
-    nll = dict(PRIMER_LINE.findall(proc.stdout))
-    if not curve and len(nll) == 2:
-        curve = [(0, float(nll["训练集"]), float(nll["验证集"]), 0)]
-    if proc.returncode != 0 or not curve:
-        raise RuntimeError(f"{file} {' '.join(extra)} 运行失败：\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
-    focus = FOCUS_LINE.findall(proc.stdout)
-    focus = [(float(a), float(b)) for a, b in focus[len(focus) // 2 :]]  # 训练之前、之后各打印一遍：要之后的
-    return {"seconds": seconds, "curve": curve, "focus": focus}
 
 
 def tries(file):
@@ -112,26 +58,6 @@ def describe(result):
     if result.get("focus"):  # 每个头放在当前字、前一个字上的注意力
         text += "；当前字/前一个字 " + "、".join(f"{a:.2f}/{b:.2f}" for a, b in result["focus"])
     return text
-
-
-def write_back(file, replacements):
-    """把文档字符串里的旧行换成新行（整行比较，只动文档字符串）。旧文字不是一整行时，换掉含它的那一行里的这一段。"""
-    path = ROOT / file
-    source = path.read_text(encoding="utf-8")
-    end = ast.parse(source).body[0].end_lineno
-    lines = source.splitlines(keepends=True)
-    doc = [line.rstrip("\n") for line in lines[:end]]
-    for old, new in replacements:
-        hits = [i for i, line in enumerate(doc) if line == old] or [i for i, line in enumerate(doc) if old in line]
-        assert len(hits) == 1, (file, old)
-        doc[hits[0]] = doc[hits[0]].replace(old, new)
-    path.write_text("\n".join(doc) + "\n" + "".join(lines[end:]), encoding="utf-8")
-
-
-def measure_r():
-    result = run_curve(R_COMMAND.split()[0], R_COMMAND.split()[1:])
-    print(f"R = {result['seconds']:.1f}s（python {R_COMMAND}）", flush=True)
-    return result["seconds"]
 
 
 def ladder(args):
@@ -233,13 +159,9 @@ def line_end_cells(rows):
 
 def draw(rows, out):
     """十课的验证集损失曲线画在一张图上。"""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    use_cjk_font()  # 仓库自带的中文字体；它也选好了不开窗口的 Agg
     import matplotlib.pyplot as plt
-    from attention_heatmap import use_cjk_font  # 仓库自带的中文字体
 
-    use_cjk_font()
     fig, ax = plt.subplots(figsize=(8, 6), layout="constrained")
     colors = plt.get_cmap("tab10").colors
     for row, color in zip(rows, colors):
@@ -310,25 +232,6 @@ def stability_markdown(rows):
     return "\n".join(lines)
 
 
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]  # 表可能在 README 里，也可能在 docs/ 的证据页里
-
-
-def read_table(name):
-    """<!-- name --> 和 <!-- /name --> 之间现在的内容（不含首尾的换行）。"""
-    text = next(page.read_text(encoding="utf-8") for page in PAGES if f"<!-- {name} -->" in page.read_text(encoding="utf-8"))
-    return text.split(f"<!-- {name} -->")[1].split(f"<!-- /{name} -->")[0].strip("\n")
-
-
-def write_table(name, markdown):
-    """把 <!-- name --> 和 <!-- /name --> 之间的内容换成 markdown：哪一页有这对标记就写哪一页（只能有一页）。"""
-    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
-    pages = [page for page in PAGES if start in page.read_text(encoding="utf-8")]
-    assert len(pages) == 1, f"{start} 应该正好在一页里，现在在 {pages}"
-    text = pages[0].read_text(encoding="utf-8")
-    i, j = text.index(start) + len(start), text.index(end)
-    pages[0].write_text(text[:i] + "\n" + markdown + "\n" + text[j:], encoding="utf-8")
-
-
 def run_seeds(args):
     rows = []
     for seed in args.seeds:
@@ -355,15 +258,52 @@ def run_stability(args):
     return rows
 
 
+def run_interrupted(command, stop_after, threads=None):
+    """像学习者一样：运行 v12，看到 stop_after 那一步的进度行就按 Ctrl-C（SIGINT），等它存好检查点、以 130 退出；
+    再把它打印的“接着训练”那条命令原样运行。返回 {停下的步数, 退出码, 续训命令, 续训的学习曲线……}。"""
+    import signal
+
+    env = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
+    if threads:
+        env["OMP_NUM_THREADS"] = str(threads)
+    proc = subprocess.Popen([sys.executable, "babygpt_v12_wandb.py", *command], stdout=subprocess.PIPE,  # 在仓库里运行，和学习者一样
+                            stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
+    out = []
+    for line in proc.stdout:
+        out.append(line)
+        if line.startswith(f"step {stop_after}/"):
+            proc.send_signal(signal.SIGINT)
+    code = proc.wait()
+    text = "".join(out)
+    stopped = re.search(r"训练停在第 (\d+) 步", text)
+    again = re.search(r"接着训练（同一条命令加上 --resume）：(.+)", text)
+    if code != 130 or not stopped or not again:
+        raise RuntimeError(f"按了 Ctrl-C 的那次没有按预期停下（退出码 {code}）：\n{text[-2000:]}")
+    python, script, *extra = shlex.split(again.group(1))
+    assert python == "python" and script == "babygpt_v12_wandb.py", again.group(1)
+    resumed = run_curve(script, extra, threads)
+    return {"stopped_at": int(stopped.group(1)), "exit_code": code, "resume_command": again.group(1), **resumed}
+
+
 def run_cpu_recipe(args):
-    """R，然后是 README 快速开始里的 v12 CPU 配方（检查点写到 --ckpt_path，画注意力图要用它）。"""
+    """R，然后是 README 快速开始里的 v12 CPU 配方（检查点写到 --ckpt_path，画注意力图要用它）；
+    再照学习者的路走一遍：训练到一半按 Ctrl-C，运行它打印的续训命令，最后一行必须和一口气训练完的逐位相同。"""
     import babygpt_v12_wandb
 
     r = measure_r()
     command = [*babygpt_v12_wandb.CPU_RECIPE.split(), "--ckpt_path", args.ckpt_path]
     result = run_curve("babygpt_v12_wandb.py", command, args.threads)
     print(f"v12 CPU 配方：{describe(result)}，{result['seconds']:.0f}s = {result['seconds'] / r:.1f} R", flush=True)
-    return [{"r": r, "command": babygpt_v12_wandb.CPU_RECIPE, **result}]
+    row = {"r": r, "command": babygpt_v12_wandb.CPU_RECIPE, "threads": args.threads, "machine": machine(), **result}
+    if args.interrupt_at:
+        interrupted = args.ckpt_path + ".interrupted.pth"
+        command = [*babygpt_v12_wandb.CPU_RECIPE.split(), "--ckpt_path", interrupted]
+        resumed = run_interrupted(command, args.interrupt_at, args.threads)
+        same = resumed["curve"][-1][:3] == result["curve"][-1][:3]
+        print(f"第 {resumed['stopped_at']} 步按 Ctrl-C（退出码 {resumed['exit_code']}），再运行 {resumed['resume_command']}："
+              f"{describe(resumed)}，最后一行{'和一口气训练的逐位相同' if same else '不同！'}", flush=True)
+        row["interrupted"] = {k: v for k, v in resumed.items() if k != "focus"}
+    return [row]
 
 
 def update_docs(rows):
@@ -405,6 +345,8 @@ def main(argv=None):
     parser.add_argument("--stability", action="store_true", help="只跑 v5-v10，步数是默认的 4 倍")
     parser.add_argument("--cpu_recipe", action="store_true", help="只跑 R 和 v12 的 CPU 配方（README 快速开始里的那条命令）")
     parser.add_argument("--ckpt_path", default="model.pth", help="--cpu_recipe 的检查点写到哪里（默认：model.pth）")
+    parser.add_argument("--interrupt_at", type=int, help="和 --cpu_recipe 一起：再跑一遍，在这一步的进度行之后按 Ctrl-C，"
+                        "然后运行它打印的续训命令，和一口气训练的比")
     parser.add_argument("--write", action="store_true", help="把量出的数字写回 README、docs/ 的表和文档字符串，重画 docs/ladder.png")
     parser.add_argument("--threads", type=int, help="子进程用几个 CPU 线程（默认由 PyTorch 决定）")
     parser.add_argument("--json", help="把结果另存为 JSON")

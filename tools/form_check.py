@@ -25,11 +25,8 @@ from pathlib import Path
 
 import torch
 
-from attention_focus import prepare
-from benchmark_lessons import ROOT, measure_r, write_table
+from common import ROOT, measure_r, prepare, use_cjk_font, write_table
 
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "data"))
 import babygpt_sample_with_kvcache as sampler  # noqa: E402
 import prepare_tunes  # noqa: E402  data/prepare_tunes.py：把一段语料切成 (词牌, 作者, 正文)
 import simplebigrammodel_with_comments as primer  # noqa: E402
@@ -228,13 +225,9 @@ def samples(results, tunes):
 def draw(results, out):
     """左边：格律（逐句得分实线，整首合格式虚线）随训练时间（R）的变化；右边：同一次训练的验证集损失。一种颜色一次训练。
     横轴是时间而不是步数：配方不同，一步的用时不同，同样的时间才好比。每一步的用时按这次训练的平均算。"""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    use_cjk_font()  # 仓库自带的中文字体；它也选好了不开窗口的 Agg
     import matplotlib.pyplot as plt
-    from attention_heatmap import use_cjk_font  # 仓库自带的中文字体
 
-    use_cjk_font()
     fig, (form_ax, loss_ax) = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained")
     for result, color in zip(results, plt.get_cmap("tab10").colors):
         label = result.get("label") or result["args"]

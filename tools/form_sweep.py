@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import torch
 
 import form_check
-from benchmark_lessons import ROOT, measure_r, write_back, write_table
+from common import ROOT, measure_r, write_back, write_table
 
 BASE = ("--eval_iters 20 --batch_size 16 --block_size 64 --learning_rate 3e-3 --warmup_iters 200 "
         "--n_embed 96 --n_head 4 --n_layer 4 --dropout 0")

@@ -15,7 +15,8 @@ import argparse
 import torch
 import torch.nn as nn
 
-from attention_focus import inputs_of, load_lesson, prepare  # 同一个目录里的脚本
+from attention_focus import inputs_of  # 同一个目录里的脚本
+from common import load_lesson, prepare
 
 VARIANTS = {
     "全部": (),

@@ -21,11 +21,9 @@ from pathlib import Path
 
 import torch
 
-from attention_focus import load_lesson, prepare
-from benchmark_lessons import LESSONS, ROOT, line_end_cells, measured_default, read_table, with_line_ends, write_table
+from benchmark_lessons import line_end_cells, measured_default, with_line_ends
+from common import LESSONS, load_lesson, prepare, read_table, write_table
 
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "data"))
 import prepare_tunes  # noqa: E402  data/prepare_tunes.py：读语料、分训练集和验证集（只读一次）
 PUNCT = "，。、？！；："  # 断句的标点：和 tools/form_check.py 量格式时用的一样
 

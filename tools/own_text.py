@@ -16,9 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from benchmark_lessons import LESSONS, ROOT, STEP_LINE
+from common import LESSONS, ROOT, STEP_LINE
 
-sys.path.insert(0, str(ROOT))
 import simplebigrammodel_with_comments as primer  # noqa: E402
 
 

@@ -14,7 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from benchmark_lessons import LESSONS, run_curve
+from common import LESSONS, run_curve
 
 
 def main(argv=None):
