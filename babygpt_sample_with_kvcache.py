@@ -502,14 +502,20 @@ def report_form(chars, new_ids, forms, free):
 
 def respond(model, chars, text, args, device):
     """处理一句开头：生成、打印、报告速度。开头不合法时打印原因并返回 False。
-    开头是《词牌》时按这个词牌写一首：约束解码保证格式（--free 时让模型自己写，写完再检查格式）。"""
-    forms = None
+    开头是《词牌》时按这个词牌写一首：约束解码保证格式（--free 时让模型自己写，写完再检查格式）。
+    只输入了词牌名（没有书名号）时，让模型自己写这个词牌，写完也说格式合不合。"""
+    forms, free = None, args.free
     if len(text) > 2 and text[0] == "《" and text[-1] == "》":
-        forms, note = tune_forms(text[1:-1], chars, args.tunes)
+        tune = text[1:-1]
+        forms, note = tune_forms(tune, chars, args.tunes)
         if forms is None:
             print(note)
             return False
-        text = f"\n\n{text[1:-1]} "  # 语料里每首词都这样开始：上一首之后的空行，词牌名，一个空格
+    elif text and (forms := tune_forms(text, chars, args.tunes)[0]):  # 是词牌名，这个模型也写得了
+        tune, free = text, True
+        print(f"（{tune} 是词牌名：让模型自己写，写完说格式合不合；要按格式写，输入《{tune}》）")
+    if forms:
+        text = f"\n\n{tune} "  # 语料里每首词都这样开始：上一首之后的空行，词牌名，一个空格
     ids, note = prepare_prompt(text, chars, model.config.block_size)
     if ids is None:
         print(note)
@@ -517,7 +523,7 @@ def respond(model, chars, text, args, device):
     if note:
         print(note)
     print(text.lstrip("\n"), end="", flush=True)
-    constraint = [form for form, _ in forms] if forms and not args.free else None  # 约束解码只要格式本身
+    constraint = [form for form, _ in forms] if forms and not free else None  # 约束解码只要格式本身
     if args.compare:
         print()
         print("--- 不用缓存 ---")
@@ -525,16 +531,17 @@ def respond(model, chars, text, args, device):
         print("--- 用 KV 缓存 ---")
         cached, cached_speed = write(model, chars, ids, args, True, device, forms=constraint)
         print(f"不用缓存 {plain_speed:.1f} tokens/s，用缓存 {cached_speed:.1f} tokens/s")
-        fits = model.config.block_size - len(ids) + 1  # 上下文还没超过 block_size 时生成的字数：两种写法完全相同
-        if len(plain) > fits:
-            print(f"（只比较前 {fits} 个字：之后窗口滑动，两种写法看到的上下文不同，见文件开头的说明）")
-        identical = "yes" if plain[:fits] == cached[:fits] else "no"
+        fits = model.config.block_size - len(ids) + 1  # 上下文还没超过 block_size 时生成的字数：两种写法必须逐字相同
+        compared = min(fits, max(len(plain), len(cached)))
+        if compared < max(len(plain), len(cached)):
+            print(f"（只比较前 {compared} 个字：之后窗口滑动，两种写法看到的上下文不同，见文件开头的说明）")
+        identical = "yes" if compared > 0 and plain[:compared] == cached[:compared] else "no"
         print(f"speedup {cached_speed / plain_speed:.2f}x, identical: {identical}")
     else:
         cached, speed = write(model, chars, ids, args, not args.no_cache, device, forms=constraint)
         print(f"[{speed:.1f} tokens/s，{'不用' if args.no_cache else '用'} KV 缓存]")
     if forms:
-        report_form(chars, cached, forms, args.free)
+        report_form(chars, cached, forms, free)
     return True
 
 
@@ -545,6 +552,10 @@ def main(argv=None):
         model, chars, checkpoint = load_checkpoint(args.ckpt_path, device)
     except CheckpointError as e:
         sys.exit(f"错误：{e}")
+    if args.tune:  # 先检查词牌，写不了就只说一句
+        forms, note = tune_forms(args.tune, chars, args.tunes)
+        if forms is None:
+            sys.exit(f"错误：{note}")
     val_loss = checkpoint.get("val_loss")
     val = f"，验证集损失 {val_loss:.4f}" if isinstance(val_loss, float) else ""
     print(f"已载入 {args.ckpt_path}：训练了 {checkpoint.get('step', '?')} 步{val}；设备 {device}")
