@@ -1,12 +1,20 @@
-"""读回 wandb 离线记录（run-<id>.wandb）里的内容，测试用。
+"""读回 wandb 离线记录（wandb/offline-run-*/run-<id>.wandb）里的内容：每次 run.log 记下的数和 run 的超参数。
 
-.wandb 文件是 LevelDB 的日志格式：开头 7 字节的文件头，然后按 32 KiB 分块，每条记录前有 7 字节的头
-（CRC32C 4 字节、长度 2 字节、类型 1 字节），一条长记录可以跨块分成 FIRST / MIDDLE / LAST 几段。
-每条完整的记录是一个 protobuf 的 wandb Record。
+    python tools/wandb_records.py wandb/offline-run-*/run-*.wandb     # 打印每次评估记下的数
+tests/test_v12.py 也用它检查 v12 记下的东西（损失、学习率、tokens/s、超参数）和检查点里的一致。
+
+为什么自己读，而不用 wandb 的 SDK：wandb 没有读离线记录的公开接口。公开的 wandb.Api() 只读已经上传到服务器的 run
+（要账号、要联网）；从前 SDK 里读 .wandb 文件的 wandb/sdk/internal/datastore.py 是内部模块，随 Python 版的旧后端
+一起删掉了（wandb/wandb#12687，记录现在由 Go 写的 wandb-core 读写；本仓库用的 wandb 0.31 里已经没有它）。
+文件格式是公开的、稳定的：LevelDB 的日志格式，开头 7 字节的文件头，然后按 32 KiB 分块，每条记录前有 7 字节的头
+（CRC32C 4 字节、长度 2 字节、类型 1 字节），一条长记录可以跨块分成 FIRST / MIDDLE / LAST 几段；
+每条完整的记录是一个 protobuf 的 wandb Record，它的定义随 SDK 一起发布（wandb.proto.wandb_internal_pb2）。
 """
 
+import argparse
 import json
 import struct
+from pathlib import Path
 
 from wandb.proto import wandb_internal_pb2
 
@@ -61,3 +69,18 @@ def run_config(path):
         if record.WhichOneof("record_type") == "run":
             return {item.key or "/".join(item.nested_key): json.loads(item.value_json) for item in record.run.config.update}
     return {}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+", help="run-<id>.wandb 文件")
+    args = parser.parse_args(argv)
+    for path in map(Path, args.paths):
+        print(f"{path}：{run_config(path)}")
+        for row in history(path):
+            values = {key: row[key] for key in sorted(row) if not key.startswith("_")}
+            print(f"  step {row.get('_step')}：" + "，".join(f"{key} {value:.4g}" for key, value in values.items()))
+
+
+if __name__ == "__main__":
+    main()
