@@ -25,7 +25,16 @@ def test_recomputed_weights_reproduce_every_heads_output(name):
         assert torch.allclose(wei @ head.value(head_input), head(head_input), atol=1e-6)
 
 
-def test_with_one_position_all_attention_is_on_the_current_character():
-    _, model = model_for("babygpt_v4_multihead_attention", block_size=1)
-    focus = attention_focus.attention_on_self_and_previous(model, torch.randint(0, 97, (2, 1)))
-    assert [round(on_self, 6) for on_self, _ in focus] == [1.0] * 4
+def test_a_head_built_to_read_the_previous_character_is_measured_as_such():
+    """v3 的一个头，权重是手工设的：字向量为 0，第 t 个位置的位置向量是第 t 个单位向量，key 原样取它，
+    query 把它换成第 t-1 个单位向量再放大。于是第 t 个字（t ≥ 1）几乎只看第 t-1 个字，第 0 个字只能看自己。"""
+    _, model = model_for("babygpt_v3_self_attention", n_embed=16, block_size=8)
+    head = model.sa
+    with torch.no_grad():
+        model.token_embedding_table.weight.zero_()
+        model.position_embedding_table.weight.copy_(torch.eye(8, 16))
+        head.key.weight.copy_(torch.eye(16))
+        head.query.weight.copy_(50 * torch.diag(torch.ones(15), -1).T)  # e_t -> 50·e_(t-1)
+    (on_self, on_previous), = attention_focus.attention_on_self_and_previous(model, torch.randint(0, 97, (2, 8)))
+    assert on_self == pytest.approx(1 / 8, abs=1e-4)  # 只有第 0 行把权重放在自己身上
+    assert on_previous == pytest.approx(1.0, abs=1e-4)  # 其余 7 行都放在前一个字上

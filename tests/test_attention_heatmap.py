@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 import torch
 
+import attention_focus
 import attention_heatmap
 import babygpt_v12_wandb as v12
 
@@ -30,7 +31,13 @@ def tiny_checkpoint(tmp_path):
     return path
 
 
-def test_draws_every_head_of_a_v12_checkpoint_into_a_png(tiny_checkpoint, tmp_path, capsys):
+def test_draws_every_head_of_a_v12_checkpoint_into_a_png(tiny_checkpoint, tmp_path, capsys, monkeypatch):
+    """图上的每一格就是那个头的注意力权重（另算一遍来比），未来留白；标题按层、头的次序；打印的数就是图上的数。"""
+    import matplotlib.axes
+
+    shown = []
+    real_imshow = matplotlib.axes.Axes.imshow
+    monkeypatch.setattr(matplotlib.axes.Axes, "imshow", lambda ax, data, **kw: shown.append((ax, data)) or real_imshow(ax, data, **kw))
     out = tmp_path / "attention.png"
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib 缺字形时发 "Glyph ... missing from font" 警告：当作失败
@@ -38,7 +45,20 @@ def test_draws_every_head_of_a_v12_checkpoint_into_a_png(tiny_checkpoint, tmp_pa
     width, height = png_size(out)
     assert height > width  # 3 层（行）× 2 个头（列）：比宽更高……
     assert width > 300  # ……而且每张小图都看得清
-    assert "已写入" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "已写入" in printed
+
+    model, chars, _ = attention_heatmap.model_from_checkpoint(str(tiny_checkpoint))
+    x = torch.tensor([[chars.index(c) for c in TEXT]])
+    expected = [wei[0] for _, _, wei in attention_focus.attention_weights(model, x)]  # 按模块的次序：第 1 层的头 0、头 1……
+    assert len(shown) == len(expected) == 6
+    future = torch.triu(torch.ones(len(TEXT), len(TEXT), dtype=torch.bool), 1)
+    for i, ((ax, data), wei) in enumerate(zip(shown, expected)):
+        data = torch.tensor(data)
+        assert ax.get_title() == f"第 {i // 2 + 1} 层 · 头 {i % 2}"
+        assert torch.isnan(data[future]).all()  # 未来留白
+        torch.testing.assert_close(data[~future], wei[~future])
+        assert f"第 {i // 2 + 1} 层 · 头 {i % 2}：当前字 {wei.diagonal().mean():.2f}，前一个字 {wei.diagonal(-1).mean():.2f}" in printed
 
 
 def test_drawn_weights_are_causal_rows_that_sum_to_one(tiny_checkpoint, tmp_path):

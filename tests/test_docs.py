@@ -5,6 +5,7 @@ import re
 import pytest
 
 import benchmark_lessons
+import common
 from conftest import ROOT
 
 PAGES = [ROOT / "README.md", ROOT / "data" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -51,7 +52,7 @@ def test_the_link_checks_can_fail(tmp_path):
 
 @pytest.mark.parametrize("name", ["ladder-table", "seeds-table", "stability-table"])
 def test_each_table_the_benchmark_writes_sits_in_exactly_one_page(name):
-    holders = [p for p in benchmark_lessons.PAGES if f"<!-- {name} -->" in p.read_text(encoding="utf-8")]
+    holders = [p for p in common.PAGES if f"<!-- {name} -->" in p.read_text(encoding="utf-8")]
     assert len(holders) == 1, (name, holders)
     assert f"<!-- /{name} -->" in holders[0].read_text(encoding="utf-8")
 
@@ -60,15 +61,15 @@ def test_write_table_writes_into_the_page_that_holds_the_table_and_regenerates_b
     readme, page = tmp_path / "README.md", tmp_path / "evidence.md"
     readme.write_text("# 标题\n\n<!-- a-table -->\n旧\n<!-- /a-table -->\n", encoding="utf-8")
     page.write_text("前\n<!-- b-table -->\n旧的表\n<!-- /b-table -->\n后\n", encoding="utf-8")
-    monkeypatch.setattr(benchmark_lessons, "PAGES", [readme, page])
-    benchmark_lessons.write_table("b-table", "| 新 |")
+    monkeypatch.setattr(common, "PAGES", [readme, page])
+    common.write_table("b-table", "| 新 |")
     assert page.read_text(encoding="utf-8") == "前\n<!-- b-table -->\n| 新 |\n<!-- /b-table -->\n后\n"
     assert readme.read_text(encoding="utf-8").count("旧") == 1  # 另一页不动
     before = page.read_bytes()
-    benchmark_lessons.write_table("b-table", "| 新 |")  # 同样的结果再写一遍：逐字节相同
+    common.write_table("b-table", "| 新 |")  # 同样的结果再写一遍：逐字节相同
     assert page.read_bytes() == before
     with pytest.raises(AssertionError):
-        benchmark_lessons.write_table("c-table", "| 没有这张表 |")
+        common.write_table("c-table", "| 没有这张表 |")
 
 
 def test_with_line_ends_adds_the_column_once_and_replaces_it_on_a_second_write():
@@ -82,7 +83,7 @@ def test_with_line_ends_adds_the_column_once_and_replaces_it_on_a_second_write()
 
 def test_the_ladder_tables_line_end_column_is_the_saved_run():
     saved = benchmark_lessons.load_line_ends()
-    table = benchmark_lessons.read_table("ladder-table")
+    table = common.read_table("ladder-table")
     assert saved and benchmark_lessons.with_line_ends(table, saved) == table
     for file, cell in saved.items():
         assert f"| `{file}` |" in table and f"| {cell} |" in table

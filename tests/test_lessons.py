@@ -2,6 +2,7 @@
 
 import ast
 import difflib
+import inspect
 import math
 import re
 import shlex
@@ -10,8 +11,8 @@ from dataclasses import fields, replace
 import pytest
 import torch
 
-from benchmark_lessons import (code_lines, diff_size, measured_default, median_of_runs, stability_markdown,  # README 的表也是它写的
-                               tries)
+from benchmark_lessons import measured_default, median_of_runs, stability_markdown, tries  # README 的表也是它写的
+from common import code_lines, diff_size
 from conftest import LESSONS, ROOT, lesson_number, load
 
 VOCAB = 97
@@ -60,24 +61,96 @@ def test_initial_loss_is_close_to_ln_vocab(name):
     assert abs(loss.item() - math.log(VOCAB)) < 0.05
 
 
-@pytest.mark.parametrize("name", LESSONS)
-def test_a_few_steps_on_one_batch_drive_the_loss_down(name, corpus_text):
-    mod = load(name)
-    tokenizer = mod.CharTokenizer.from_text(corpus_text[:5000])
-    data = torch.tensor(tokenizer.encode(corpus_text[:5000]))
-    config = tiny_config(mod, n_embed=32, block_size=16)
+def train_tiny(mod, text, capsys=None, **overrides):
+    """用这一课自己的 train()（它自己的 make_optimizer、get_lr、梯度裁剪）在一小段语料上训练几十步。
+    返回 (评估记录, 模型, 配置)。"""
+    tokenizer = mod.CharTokenizer.from_text(text)
+    parts, _ = mod.split_text(text)
+    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in parts.items()}
+    settings = dict(n_embed=32, block_size=16, batch_size=8, max_iters=40, eval_interval=20, eval_iters=4, warmup_iters=5)
+    config = tiny_config(mod, **{**settings, **overrides})
     torch.manual_seed(0)
     model = mod.BabyGPT(config, len(tokenizer.chars))
-    x, y = mod.get_batch(data, 8, 16, "cpu", torch.Generator().manual_seed(0))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
-    losses = []
-    for _ in range(60):
-        _, loss = model(x, y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-    assert losses[-1] < losses[0] - 2.0, losses[::10]
+    run = (None,) if "run" in inspect.signature(mod.train).parameters else ()  # v12 的 train 还要一个 wandb run
+    history = mod.train(model, splits, config, "cpu", *run)[0]
+    if capsys is not None:
+        capsys.readouterr()
+    return history, model, config
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_the_lessons_own_training_drives_the_loss_down(name, small_corpus, capsys):
+    mod = load(name)
+    history, _, _ = train_tiny(mod, small_corpus.read_text(encoding="utf-8"), capsys)
+    (_, train0, val0), (_, train1, val1) = history[0], history[-1]
+    assert abs(train0 - val0) < 0.05  # 刚初始化时两个数据集上一样（约 ln V）
+    assert train1 < train0 - 0.3 and val1 < val0 - 0.3, history  # 40 步就学到了东西
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_each_step_uses_the_scheduled_learning_rate_and_clips_the_gradient(name, small_corpus, capsys, monkeypatch):
+    """训练循环真的用了 get_lr 给的学习率，也真的裁剪了梯度：AdamW 的一阶矩 exp_avg 在第一步之后是 (1 - β1) × 梯度，
+    所以它的总长度除以 (1 - β1) 就是这一步用的梯度的长度。"""
+    mod = load(name)
+    optimizers, used_lrs = [], []
+    real = mod.make_optimizer
+
+    def make_optimizer(model, config):
+        optimizer = real(model, config)
+        step = optimizer.step
+        optimizer.step = lambda *a, **k: used_lrs.append([g["lr"] for g in optimizer.param_groups]) or step(*a, **k)
+        optimizers.append(optimizer)
+        return optimizer
+
+    monkeypatch.setattr(mod, "make_optimizer", make_optimizer)
+    text = small_corpus.read_text(encoding="utf-8")
+    _, _, config = train_tiny(mod, text, capsys, max_iters=12, eval_interval=12, warmup_iters=4, lr_decay_iters=8)
+    assert used_lrs == [[mod.get_lr(s, config)] * 2 for s in range(12)]  # 两组参数（衰减的、不衰减的）都按时间表
+    for clip, clipped in ((0.01, True), (0.0, False)):
+        optimizers.clear()
+        train_tiny(mod, text, capsys, max_iters=1, eval_interval=1, grad_clip=clip)
+        moments = [optimizers[0].state[p]["exp_avg"] for group in optimizers[0].param_groups for p in group["params"]]
+        length = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(m) for m in moments])).item() / 0.1
+        assert (length == pytest.approx(0.01, rel=1e-3)) if clipped else length > 0.1, (clip, length)
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_weight_decay_pulls_matrices_only(name):
+    """一步 AdamW、梯度全是 0：衰减的参数乘以 (1 - lr × weight_decay)，偏置和 LayerNorm 的一维参数原样不动。"""
+    mod, model = model_for(name)
+    config = replace(model.config, learning_rate=0.5, weight_decay=0.1)
+    optimizer = mod.make_optimizer(model, config)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)
+    optimizer.step()
+    for n, p in model.named_parameters():
+        factor = 1 - 0.5 * 0.1 if p.dim() >= 2 else 1.0
+        torch.testing.assert_close(p.detach(), before[n] * factor, rtol=0, atol=1e-7, msg=n)
+    assert any(p.dim() < 2 for p in model.parameters())  # lm_head 的偏置：至少有一个不该衰减的
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_targets_are_the_inputs_shifted_by_one(name):
+    mod = load(name)
+    data = torch.arange(1000)
+    x, y = mod.get_batch(data, 6, 9, "cpu", torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == (6, 9)
+    assert torch.equal(y, x + 1)  # 每个位置的答案就是下一个字
+    assert len(set(x[:, 0].tolist())) > 1  # 每段从随机的地方开始
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_evaluation_turns_dropout_off_and_back_on(name):
+    mod, model = model_for(name, dropout=0.5)
+    modes = []
+    model.register_forward_pre_hook(lambda module, args: modes.append(module.training))
+    data = torch.randint(VOCAB, (500,))
+    model.train()
+    first = mod.estimate_loss(model, {"val": data}, model.config, "cpu")
+    assert modes and not any(modes)  # 评估时的每一次前向都在评估模式
+    assert model.training  # 评估完回到训练模式
+    assert mod.estimate_loss(model, {"val": data}, model.config, "cpu") == first  # 同样的批次，同样的数：没有随机性
 
 
 @pytest.mark.parametrize("name", LESSONS)
@@ -133,7 +206,7 @@ def run_main(mod, argv, capsys):
 def tiny_args(mod):
     """命令行版的 tiny_config：这一课有哪些参数就给哪些。"""
     args = ["--max_iters", "6", "--eval_interval", "4", "--eval_iters", "2", "--batch_size", "4",
-            "--block_size", "8", "--n_embed", "16", "--max_new_tokens", "12"]
+            "--block_size", "8", "--n_embed", "16", "--max_new_tokens", "12", "--warmup_iters", "1", "--learning_rate", "3e-2"]
     names = {f.name for f in fields(mod.Config)}
     for name, value in [("n_head", "2"), ("n_layer", "1"), ("dropout", "0.1")]:
         if name in names:
@@ -145,8 +218,13 @@ def tiny_args(mod):
 def test_main_trains_reports_and_writes(name, small_corpus, capsys):
     mod = load(name)
     out = run_main(mod, ["--data", str(small_corpus), *tiny_args(mod)], capsys)
-    steps = re.findall(r"^step (\d+)/6: train loss (\d+\.\d{4}), val loss (\d+\.\d{4}), [\d,]+ tokens/s, .*$", out, re.M)
+    steps = re.findall(r"^step (\d+)/6: train loss (\d+\.\d{4}), val loss (\d+\.\d{4}), ([\d,]+) tokens/s, .*$", out, re.M)
     assert [s[0] for s in steps] == ["0", "4", "6"]  # 每 eval_interval 步评估一次，最后一步一定评估
+    vocab = int(re.search(r"词表 ([\d,]+) 字", out).group(1).replace(",", ""))
+    first, last = [tuple(map(float, s[1:3])) for s in (steps[0], steps[-1])]
+    assert first == pytest.approx((math.log(vocab),) * 2, abs=0.05)  # 刚初始化：约 ln V
+    assert last[0] < first[0] - 0.05 and last[1] < first[1] - 0.05, steps  # 6 步就学到了东西：权重真的在变
+    assert steps[0][3] == "0" and all(int(s[3].replace(",", "")) > 0 for s in steps[1:])  # 训练的速度是真量出来的
     assert "--- 春江 ---\n春江" in out and "--- 往事 ---\n往事" in out
 
 
@@ -183,7 +261,8 @@ def bad_values(name):
 
 
 @pytest.mark.parametrize("name, argv, message", [c for n in LESSONS for c in bad_values(n)])
-def test_bad_values_get_one_clear_line(name, argv, message, small_corpus):
+def test_bad_values_get_one_clear_line(name, argv, message, small_corpus, capsys):
+    """学习者看到的就是这一行：SystemExit 的说明打印在 stderr 上，之前 stdout 上什么都没有。"""
     mod = load(name)
     if "--data" not in argv:
         argv = ["--data", str(small_corpus), *argv]
@@ -191,6 +270,8 @@ def test_bad_values_get_one_clear_line(name, argv, message, small_corpus):
         mod.main(argv)
     text = str(e.value.code)
     assert message in text and "\n" not in text.strip(), text
+    seen = capsys.readouterr()
+    assert seen.out == "" and seen.err == "", seen
 
 
 @pytest.mark.parametrize("name", LESSONS)
@@ -261,9 +342,60 @@ DIFF_BUDGET = {
 
 
 @pytest.mark.parametrize("name", LESSONS[1:])
-def test_adjacent_lessons_differ_by_one_concept(name):
+def test_adjacent_lessons_differ_by_a_bounded_number_of_lines(name):
     previous = LESSONS[LESSONS.index(name) - 1]
     assert diff_size(f"{previous}.py", f"{name}.py") <= DIFF_BUDGET[name]
+
+
+def definitions(name):
+    """一课的代码按顶层的定义切开（文档字符串不算）：{名字: 源代码}。Config 按字段切，import 合成一项。"""
+    source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
+    parts = {}
+    for node in ast.parse(source).body[1:]:
+        segment = ast.get_source_segment(source, node)
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            parts["import"] = parts.get("import", "") + segment + "\n"
+        elif isinstance(node, ast.ClassDef) and node.name == "Config":
+            parts.update({f"Config.{item.target.id}": ast.get_source_segment(source, item)
+                          for item in node.body if isinstance(item, ast.AnnAssign)})
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            parts[node.name] = segment
+        elif isinstance(node, ast.Assign):
+            parts[node.targets[0].id] = segment
+        else:
+            assert isinstance(node, ast.If) and "__main__" in segment, segment
+            parts["__main__"] = segment
+    return parts
+
+
+V11_DEFAULTS = {"max_iters", "eval_interval", "eval_iters", "batch_size", "block_size", "learning_rate", "warmup_iters",
+                "n_embed", "n_head", "n_layer", "dropout"}
+CONCEPT = {  # 每一课改了哪些定义（加的、删的、改的）：这一课的概念，别的什么都不动
+    "babygpt_v2_position": {"BabyGPT"},
+    "babygpt_v3_self_attention": {"Head", "BabyGPT"},
+    "babygpt_v4_multihead_attention": {"Config.n_head", "MultiHeadAttention", "BabyGPT"},
+    "babygpt_v5_feedforward": {"FeedForward", "BabyGPT"},
+    "babygpt_v6_block": {"Config.n_layer", "Block", "BabyGPT"},
+    "babygpt_v7_residual_connection": {"Block"},
+    "babygpt_v8_projection": {"MultiHeadAttention"},
+    "babygpt_v9_layer_norm": {"Block", "BabyGPT"},
+    "babygpt_v10_dropout": {"Config.dropout", "Head", "MultiHeadAttention", "FeedForward"},
+    "babygpt_v11_hyper_params": {f"Config.{name}" for name in V11_DEFAULTS},
+    "babygpt_v12_wandb": {"import", "Config.ckpt_path", "Config.resume", "Config.wandb_project", "StopBetweenSteps", "train",
+                          "wandb_has_api_key", "wandb_server", "wandb_server_reachable", "init_wandb", "finish_wandb",
+                          "get_rng_state", "set_rng_state", "save_checkpoint", "MODEL_SETTINGS", "load_for_resume", "main"},
+}
+
+
+@pytest.mark.parametrize("name", LESSONS[1:])
+def test_adjacent_lessons_differ_by_one_concept(name):
+    """diff 两课（文档字符串以外）看到的正是这一课的概念：改动的定义正好是 CONCEPT 里的那些，没有改名、没有挪位置。"""
+    before, after = definitions(LESSONS[LESSONS.index(name) - 1]), definitions(name)
+    changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+    assert changed == CONCEPT[name]
+    kept = [key for key in before if key in after]
+    assert kept == [key for key in after if key in before]  # 留下来的定义，先后次序不变
+    assert all(key in after for key in before)  # 后一课只加不删
 
 
 def test_v11_changes_only_default_values():

@@ -64,12 +64,39 @@ def test_read_text_knows_each_encoding_and_drops_the_bom(name, encoding, poems, 
     assert "\ufeff" not in text  # BOM 不会变成词表里多出来的一个字
 
 
+@pytest.mark.parametrize("encoding", ENCODINGS)
 @pytest.mark.parametrize("name", MODULES)
-def test_windows_line_ends_become_plain_line_ends(name, poems, tmp_path):
+def test_windows_line_ends_become_plain_line_ends_in_every_encoding(name, encoding, poems, tmp_path):
+    to_bytes, reported = ENCODINGS[encoding]
     path = tmp_path / "crlf.txt"
-    path.write_bytes(poems.replace("\n", "\r\n").encode("gb18030"))
+    path.write_bytes(to_bytes(poems.replace("\n", "\r\n")))
     text, used = MODULES[name].read_text(path)
-    assert text == poems and "\r" not in text and used == "GB18030"
+    assert text == poems and "\r" not in text and used == reported
+
+
+def pieces_text(n_poems, lines_per_poem):
+    """n_poems 首“词”，每首 lines_per_poem 行，词与词之间一个空行。"""
+    return "\n".join("".join(f"第{i}首第{j}句。\n" for j in range(lines_per_poem)) for i in range(n_poems))
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_the_split_changes_at_exactly_100_pieces_and_100_lines(name):
+    split_text = MODULES[name].split_text
+    parts, how = split_text(pieces_text(100, 2))  # 100 段：按段分
+    assert "每 10 首词" in how and "共 100 段" in how
+    assert parts["val"].count("\n\n") == 10 and parts["val"].startswith("第9首第0句。\n第9首第1句。\n\n第19首")
+    text = pieces_text(99, 2)  # 99 段、197 行（含空行）：按行分
+    parts, how = split_text(text)
+    lines = text.splitlines(keepends=True)
+    assert "每 10 行里的第 10 行" in how and "只有 99 段" in how and parts["val"] == "".join(lines[9::10])
+    text = pieces_text(1, 100)  # 1 段、正好 100 行：按行分
+    assert "每 10 行里的第 10 行" in split_text(text)[1]
+    text = pieces_text(1, 99)  # 99 行：切成 100 块
+    parts, how = split_text(text)
+    size = len(text) // 100
+    assert "每 10 块里的第 10 块" in how and f"每块 {size} 个字" in how
+    assert parts["val"] == "".join(text[i : i + size] for i in range(9 * size, len(text), 10 * size))
+    assert len(parts["train"]) + len(parts["val"]) == len(text)
 
 
 @pytest.mark.parametrize("encoding", ["gb18030 (GBK)", "utf-16 LE with BOM"])

@@ -1,6 +1,7 @@
 """babygpt_sample_with_kvcache.py：缓存与不缓存逐字相同、超过 block_size 也对、各种错误输入的处理。"""
 
 import os
+import re
 import select
 import signal
 import subprocess
@@ -241,12 +242,6 @@ def test_bad_checkpoint_on_the_command_line(tmp_path, content, message):
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
 
 
-def test_bad_option_values(ckpt):
-    for args in (["--temperature", "-1"], ["--max_new_tokens", "0"], ["--top_k", "abc"]):
-        proc = cli(*args, ckpt=ckpt)
-        assert proc.returncode != 0 and "参数错误" in proc.stderr and "Traceback" not in proc.stderr
-
-
 def read_until(stream, text, timeout=60):
     buffer, deadline = b"", time.monotonic() + timeout
     while text.encode() not in buffer and time.monotonic() < deadline:
@@ -268,3 +263,62 @@ def test_ctrl_c_at_the_prompt_exits_cleanly(ckpt):
         assert b"Traceback" not in stderr
     finally:
         proc.kill()
+
+
+def run_main(capsys, *args):
+    """在进程里运行采样器的 main，返回 (退出码, 打印的内容)。"""
+    code = sampler.main(list(args))
+    return code, capsys.readouterr().out
+
+
+def test_compare_past_block_size_compares_only_the_part_both_ways_see_alike(ckpt, capsys):
+    code, out = run_main(capsys, "--ckpt_path", str(ckpt), "--compare", "--prompt", "春江", "--temperature", "0",
+                         "--max_new_tokens", "30", "--write_on")
+    fits = BLOCK - 2 + 1  # 开头 2 个字：之后 15 个新字里，两种写法看到的上下文一样
+    assert code == 0 and f"只比较前 {fits} 个字" in out and out.rstrip().endswith("identical: yes")
+    speeds = [float(x) for x in re.search(r"不用缓存 ([\d.]+) tokens/s，用缓存 ([\d.]+) tokens/s", out).groups()]
+    speedup = float(re.search(r"speedup ([\d.]+)x", out).group(1))
+    assert speedup == pytest.approx(speeds[1] / speeds[0], abs=0.01 + 0.05 * speedup)  # 加速比就是两个速度之比（四舍五入）
+
+
+def test_compare_says_no_when_the_two_ways_write_different_text(ckpt, capsys, monkeypatch):
+    real_write = sampler.write
+
+    def write(model, chars, ids, args, use_cache, *rest, **kwargs):
+        new_ids, speed = real_write(model, chars, ids, args, use_cache, *rest, **kwargs)
+        return ([(new_ids[0] + 1) % len(chars), *new_ids[1:]] if use_cache else new_ids), speed  # 缓存那边第一个字不同
+
+    monkeypatch.setattr(sampler, "write", write)
+    _, out = run_main(capsys, "--ckpt_path", str(ckpt), "--compare", "--prompt", "春江", "--temperature", "0", "--max_new_tokens", "5")
+    assert out.rstrip().endswith("identical: no")
+
+
+def generated(out):
+    """--prompt 春江 之后写出来的文字（到速度那一行为止）。"""
+    return out.split("春江", 1)[1].split("\n[")[0]
+
+
+def test_no_cache_and_seed_do_what_the_help_says(ckpt, capsys):
+    common = ["--ckpt_path", str(ckpt), "--prompt", "春江", "--temperature", "1.0", "--max_new_tokens", "12", "--write_on"]
+    _, cached = run_main(capsys, *common)
+    with pytest.MonkeyPatch.context() as m:  # --no_cache：一次也不用缓存的写法
+        m.setattr(sampler, "generate_with_cache", None)
+        _, plain = run_main(capsys, *common, "--no_cache")
+    assert "用 KV 缓存]" in cached and "不用 KV 缓存]" in plain
+    assert generated(plain) == generated(cached)  # block_size 以内，两种写法抽到的字一样
+    _, again = run_main(capsys, *common)
+    _, other = run_main(capsys, *common, "--seed", "7")
+    assert generated(again) == generated(cached) and generated(other) != generated(cached)  # 同一个种子同样的词，换种子换一首
+
+
+def test_default_temperature_is_the_one_the_readme_gives():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quoted = {float(x) for x in re.findall(r"--temperature` [^（\n]*（默认 ([\d.]+)）", readme)}
+    assert quoted == {sampler.parse_args([]).temperature}
+
+
+def test_bad_options_get_one_line_and_nothing_else(ckpt):
+    for args in (["--temperature", "-1"], ["--max_new_tokens", "0"], ["--top_k", "abc"], ["--device", "tpu"]):
+        proc = cli(*args, ckpt=ckpt)
+        assert proc.returncode != 0 and proc.stdout == ""
+        assert "参数错误" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr

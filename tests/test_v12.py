@@ -3,6 +3,7 @@
 import http.server
 import itertools
 import math
+import shlex
 import signal
 import socket
 import threading
@@ -10,12 +11,13 @@ import time
 
 import pytest
 import torch
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 import babygpt_sample_with_kvcache as sampler
 import babygpt_v12_wandb as v12
-from conftest import ROOT
+from conftest import ROOT, load
 from wandb_records import history, run_config
 
 TINY = ["--max_iters", "8", "--eval_interval", "4", "--eval_iters", "2", "--batch_size", "4", "--block_size", "16",
@@ -42,7 +44,8 @@ def test_offline_wandb_run_records_config_and_every_evaluation(trained, tmp_path
         assert row["_step"] == step
         assert math.isclose(row["train/loss"], train_loss, rel_tol=1e-6)
         assert math.isclose(row["val/loss"], val_loss, rel_tol=1e-6)
-        assert row["tokens_per_sec"] >= 0
+        assert math.isclose(row["lr"], v12.get_lr(step, v12.parse_args(TINY)), rel_tol=1e-6)  # 学习率也记下了
+        assert (row["tokens_per_sec"] > 0) == (step > 0)  # 第 0 步还没训练；之后是真量出来的速度
     config = run_config(runs[0])
     assert config["n_layer"] == 2 and config["max_iters"] == 8 and config["block_size"] == 16
 
@@ -154,13 +157,17 @@ def ctrl_c_at(monkeypatch, where, count):
         monkeypatch.setattr(v12, "estimate_loss", estimate_loss)
 
 
-def test_ctrl_c_during_training_finishes_the_step_and_saves_it(tmp_path, small_corpus, monkeypatch, capsys):
+def test_ctrl_c_during_training_finishes_the_step_saves_it_and_exits_130(tmp_path, small_corpus, monkeypatch, capsys):
     ctrl_c_at(monkeypatch, "batch", 6)  # 第 6 步（step 5）取批次时按下 Ctrl-C
     monkeypatch.setattr(v12, "warn_if_slow_on_cpu", lambda *args: None)  # 它也取训练批次，这里不要它
     ckpt = tmp_path / "model.pth"
-    v12.main(["--data", str(small_corpus), "--ckpt_path", str(ckpt), *TINY])
+    argv = ["--data", str(small_corpus), "--ckpt_path", str(ckpt), *TINY]
+    with pytest.raises(SystemExit) as e:
+        v12.main(argv)
+    assert e.value.code == 130  # shell 的 `v12 && 采样器` 停在这里，采样器不会在半成品上启动
     out = capsys.readouterr().out
-    assert "收到 Ctrl-C" in out and "训练停在第 6 步" in out and "--- 春江 ---" in out
+    assert "收到 Ctrl-C" in out and "训练停在第 6 步" in out and "--- 春江 ---" not in out
+    assert out.rstrip().splitlines()[-1] == f"接着训练（同一条命令加上 --resume）：{shlex.join(['python', 'babygpt_v12_wandb.py', *argv, '--resume'])}"
     saved = torch.load(ckpt, weights_only=True)
     assert saved["step"] == 6  # 按下时正在做的那一步也做完了
     model = v12.BabyGPT(v12.Config(**{**saved["config"], "prompt": ("春江",)}), len(saved["chars"]))
@@ -192,15 +199,17 @@ def test_resume_after_ctrl_c_ends_exactly_where_the_straight_run_ends(where, cou
     assert expected[0].startswith("step 12/12")
 
     ckpt = tmp_path / "model.pth"
-    with monkeypatch.context() as m:
+    with monkeypatch.context() as m, pytest.raises(SystemExit, match="130"):
         ctrl_c_at(m, where, count)
         v12.main([*data, "--ckpt_path", str(ckpt), *RESUME])
     interrupted = torch.load(ckpt, weights_only=True)
     assert 0 <= interrupted["step"] < 12, interrupted["step"]
-    capsys.readouterr()
+    printed = capsys.readouterr().out.rstrip().splitlines()[-1].split("：", 1)[1]
     time.sleep(1.1)  # wandb 的离线目录名精确到秒；真实的续训不会在同一秒里开始
 
-    v12.main([*data, "--ckpt_path", str(ckpt), *RESUME, "--resume"])
+    python, script, *again = shlex.split(printed)  # 原样运行它打印的那条命令
+    assert (python, script) == ("python", "babygpt_v12_wandb.py") and again[-1] == "--resume"
+    v12.main(again)
     out = capsys.readouterr().out
     assert f"从 {ckpt} 的第 {interrupted['step']} 步接着训练到第 12 步" in out
     assert last_step_line(out) == expected  # 同一行：step 12/12: train loss …, val loss …
@@ -233,7 +242,7 @@ def refused(tmp_path, small_corpus, capsys, ckpt, *extra):
         v12.main(["--data", str(small_corpus), "--ckpt_path", str(ckpt), *TINY, *extra, "--resume"])
     message = str(e.value.code)
     assert message.startswith("错误：--resume：") and "\n" not in message
-    assert "step 0" not in capsys.readouterr().out  # 没开始训练
+    assert capsys.readouterr().out == ""  # 学习者只看到 stderr 上的这一行：没开始训练，也没打印别的
     assert (ckpt.read_bytes() if ckpt.exists() else None) == before  # 检查点原封不动
     assert set((tmp_path / "wandb").glob("*run-*")) == wandb_runs  # 没有新的 wandb 记录
     return message
@@ -269,6 +278,19 @@ def test_resume_refuses_other_model_settings(trained, tmp_path, small_corpus, ca
 def test_resume_refuses_when_nothing_is_left_to_train(trained, tmp_path, small_corpus, capsys):
     ckpt, _ = trained  # 已经训练了 8 步，命令行的 --max_iters 也是 8
     assert "没有要训练的了" in refused(tmp_path, small_corpus, capsys, ckpt)
+
+
+def test_resume_refuses_a_checkpoint_trained_on_another_corpus(trained, tmp_path, small_corpus, capsys):
+    ckpt, _ = trained
+    other = tmp_path / "other.txt"  # 同样的词，少了最后一首：词表变了
+    text = small_corpus.read_text(encoding="utf-8")
+    other.write_text(text[: text.rstrip("\n").rindex("\n\n") + 1] + "一首只有新字的词：𪚥𪚥\n", encoding="utf-8")
+    before = ckpt.read_bytes()
+    with pytest.raises(SystemExit) as e:
+        v12.main(["--data", str(other), "--ckpt_path", str(ckpt), *TINY, "--max_iters", "12", "--resume"])
+    message = str(e.value.code)
+    assert message.startswith("错误：--resume：检查点的词表和语料") and "不是在这份语料上训练的" in message and "\n" not in message
+    assert capsys.readouterr().out == "" and ckpt.read_bytes() == before  # 学习者只看到这一行，检查点原封不动
 
 
 @pytest.fixture(params=["refused", "silent"])
@@ -380,3 +402,81 @@ def test_readme_quick_start_trains_with_the_cpu_recipe():
     for line in commands:
         assert f"python babygpt_v12_wandb.py {v12.CPU_RECIPE} &&" in line
     v12.parse_args(v12.CPU_RECIPE.split())  # 配方本身是合法的参数（不合法会 SystemExit）
+
+
+def step_lines(out):
+    """每次评估的那一行，去掉速度和用时（它们每次都不一样）。"""
+    return [line.split(", ")[:2] for line in out.splitlines() if line.startswith("step ")]
+
+
+def test_v12_trains_exactly_like_v11_apart_from_wandb_and_the_checkpoint(tmp_path, small_corpus, monkeypatch, capsys):
+    import babygpt_v11_hyper_params as v11
+
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    args = ["--data", str(small_corpus), *TINY, "--warmup_iters", "2"]
+    v11.main(args)
+    plain = capsys.readouterr().out
+    v12.main([*args, "--ckpt_path", str(tmp_path / "m.pth")])
+    tracked = capsys.readouterr().out
+    assert len(step_lines(plain)) == 3 and step_lines(tracked) == step_lines(plain)
+    assert tracked.split("--- 春江 ---")[1] == plain.split("--- 春江 ---")[1]  # 训练完写的两段也逐字相同
+
+
+@pytest.mark.parametrize("name, recommends", [("babygpt_v11_hyper_params", True), ("babygpt_v1", False)])
+def test_cpu_warning_says_within_seconds_how_long_and_what_to_run_instead(name, recommends, capsys, monkeypatch):
+    """默认设置在很慢的 CPU 上（假的钟：每步 10 秒）：试跑两步就说要多久、每次评估要多久；
+    v11（GPU 配方）再给出 CPU 配方；v1 的计算量本来就比 CPU 配方小，不推荐它。"""
+    mod = load(name)
+    config = mod.Config()
+    small = replace(config, n_embed=8, block_size=8, **({"n_head": 2} if hasattr(config, "n_head") else {}))
+    model = mod.BabyGPT(small, 50)
+    clock = itertools.count(step=20)  # 每读一次钟过 20 秒：试跑两步读两次钟，每步 10 秒
+    monkeypatch.setattr(mod, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    data = torch.randint(50, (1000,))
+    monkeypatch.setattr(mod, "get_batch", lambda *args: (data[:16].view(2, 8), data[1:17].view(2, 8)))  # 小模型，小批次
+    mod.warn_if_slow_on_cpu(model, {"train": data}, config, "cpu")  # 估计按的是默认设置
+    lines = capsys.readouterr().out.splitlines()
+    one_eval = 10 * 2 * config.eval_iters / 3
+    minutes = (10 * config.max_iters + one_eval * (config.max_iters // config.eval_interval + 1)) / 60
+    assert lines[0].startswith(f"注意：在这台机器的 CPU 上，按现在的设置训练大约要 {minutes:.0f} 分钟")
+    assert f"每次评估约 {one_eval / 60:.0f} 分钟" in lines[0]
+    if recommends:
+        assert lines[1] == f"CPU 上请改用 README 快速开始里的 CPU 配方（同样的 GPT，小一些的设置）：python babygpt_v12_wandb.py {v12.CPU_RECIPE}"
+    assert len(lines) == 1 + recommends
+
+
+@pytest.mark.parametrize("name", ["babygpt_v11_hyper_params", "babygpt_v10_dropout"])
+def test_the_trial_steps_change_nothing_the_training_sees(name):
+    """试跑之后：随机数的状态、参数、梯度都和试跑之前一样，所以有没有这个提醒，训练都一模一样。"""
+    mod = load(name)
+    config = replace(mod.Config(), n_embed=8, n_head=2, block_size=8, batch_size=2, dropout=0.5)
+    model = mod.BabyGPT(config, 50)
+    weights = {k: v.clone() for k, v in model.state_dict().items()}
+    data = torch.randint(50, (1000,))
+    rng = torch.get_rng_state()
+    mod.warn_if_slow_on_cpu(model, {"train": data}, config, "cpu")
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert all(torch.equal(v, weights[k]) for k, v in model.state_dict().items())
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_the_run_can_be_seen_without_wandb(trained, tmp_path, capsys, monkeypatch):
+    """tools/plot_run.py 只读检查点：画出的两条损失线就是检查点里的评估记录，学习率线就是 get_lr 的时间表。"""
+    import plot_run
+
+    ckpt, _ = trained
+    drawn = {}
+    real_draw = plot_run.draw
+    monkeypatch.setattr(plot_run, "draw", lambda *args: drawn.update(real_draw(*args)))
+    out = tmp_path / "run.png"
+    plot_run.main(["--ckpt_path", str(ckpt), "--out", str(out)])
+    saved = torch.load(ckpt, weights_only=True)
+    config = v12.parse_args(TINY)
+    assert drawn["训练集损失"] == ([s for s, _, _ in saved["history"]], [t for _, t, _ in saved["history"]])
+    assert drawn["验证集损失"][1] == [v for _, _, v in saved["history"]]
+    assert drawn["学习率（右轴）"] == (list(range(9)), [v12.get_lr(s, config) for s in range(9)])
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[1] == f"| 0 | {saved['history'][0][1]:.4f} | {saved['history'][0][2]:.4f} | {v12.get_lr(0, config):.2e} |"
+    with pytest.raises(SystemExit, match="找不到检查点"):
+        plot_run.main(["--ckpt_path", str(tmp_path / "none.pth")])

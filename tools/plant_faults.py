@@ -1,0 +1,143 @@
+"""测试是不是真的：故意把一种行为改坏（在仓库的一份拷贝里），跑 README 的测试命令，看测试能不能发现。
+
+    python tools/plant_faults.py              # 每一种错误各种一遍，2 核 CPU 上约十分钟
+    python tools/plant_faults.py --list       # 只列出有哪些错误
+    python tools/plant_faults.py --only 学习率为0 答案就是输入
+    python tools/plant_faults.py --json faults.json
+
+每一种错误是几处文字替换（FAULTS），替换的原文在每个文件里必须正好出现一次（tests/test_house.py 检查这一点，
+代码改了、错误种不进去时，测试会说）。拷贝里运行 python -m pytest -q -x tests：退出码不是 0 就算“发现了”，
+并记下第一个失败的测试。一个测试都没失败的错误，就是测试的漏洞。
+"""
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import LESSONS, ROOT
+
+EVERY_LESSON = [file for _, file, _ in LESSONS]
+FROM_V3 = EVERY_LESSON[2:]  # 有注意力的课
+PRIMER = "simplebigrammodel_with_comments.py"
+SAMPLER = "babygpt_sample_with_kvcache.py"
+V12 = "babygpt_v12_wandb.py"
+
+# 名字 -> (要改的文件, [(原文, 改成)])
+FAULTS = {
+    "学习率为0": (EVERY_LESSON, [('group["lr"] = get_lr(step, config)', 'group["lr"] = 0 * get_lr(step, config)')]),
+    "答案就是输入": (EVERY_LESSON, [("y = torch.stack([data[i + 1 : i + block_size + 1] for i in ix])",
+                                "y = torch.stack([data[i : i + block_size] for i in ix])")]),
+    "评估时不关dropout": (EVERY_LESSON, [("    model.eval()  # 评估模式：", "    pass  # 评估模式：")]),
+    "一课import另一课": (["babygpt_v5_feedforward.py"], [("from torch.nn import functional as F\n",
+                                                      "from torch.nn import functional as F\nfrom babygpt_v4_multihead_attention import Head as _Head  # noqa\n")]),
+    "注意力看得见未来": (FROM_V3, [('wei = wei.masked_fill(self.tril[:T, :T] == 0, float("-inf"))', "wei = wei")]),
+    "没有预热": (EVERY_LESSON, [("    if step < config.warmup_iters:", "    if False:")]),
+    "余弦跟着max_iters拉长": (EVERY_LESSON, [("decay_end = min(config.max_iters, config.lr_decay_iters)", "decay_end = config.max_iters")]),
+    "不裁剪梯度": (EVERY_LESSON, [("torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)", "pass")]),
+    "偏置也衰减": (EVERY_LESSON, [('{"params": vectors, "weight_decay": 0.0}', '{"params": vectors, "weight_decay": config.weight_decay}')]),
+    "验证集换成每10段的第1段": ([*EVERY_LESSON, PRIMER], [("if i % 10 != 9)", "if i % 10 != 0)"), ("if i % 10 == 9)", "if i % 10 == 0)")]),
+    "满100段也按行分": ([*EVERY_LESSON, PRIMER], [("    if len(poems) >= 100:", "    if len(poems) > 100:")]),
+    "不认Windows换行": ([*EVERY_LESSON, PRIMER], [('.replace("\\r\\n", "\\n")', "")]),
+    "试跑用掉随机数": (EVERY_LESSON, [("    with torch.random.fork_rng(devices=[]):", "    if True:")]),
+    "--compare一个字也不比": ([SAMPLER], [("compared = min(fits, max(len(plain), len(cached)))", "compared = 0")]),
+    "缓存prefill不加遮罩": ([SAMPLER], [("        if T > 1:  # 只送进一个字时", "        if False:  # 只送进一个字时")]),
+    "缓存refill后位置错一位": ([SAMPLER], [("            pos = keep\n", "            pos = keep - 1\n")]),
+    "--no_cache仍用缓存": ([SAMPLER], [("write(model, chars, ids, args, not args.no_cache, device, forms=constraint)",
+                                       "write(model, chars, ids, args, True, device, forms=constraint)")]),
+    "格律：差一个字就打标点": ([SAMPLER], [("if form[len(self.done)] == self.current > 0]", "if form[len(self.done)] == self.current + 1 > 1]")]),
+    "词牌名不加书名号时不说格律": ([SAMPLER], [("    elif text and (forms := tune_forms(text, chars, args.tunes)[0]):", "    elif False:")]),
+    "默认温度和README不一样": ([SAMPLER], [('"--temperature", type=float, default=0.8', '"--temperature", type=float, default=1.0')]),
+    "续训不恢复随机数": ([V12], [('        set_rng_state(resume["rng"])\n', "")]),
+    "续训不恢复优化器": ([V12], [('        optimizer.load_state_dict(resume["optimizer"])\n', "")]),
+    "Ctrl-C后退出码为0": ([V12], [("        sys.exit(130)\n", "        sys.exit(0)\n")]),
+    "续训不查词表": ([V12], [("    if checkpoint[\"chars\"] != tokenizer.chars:", "    if False:")]),
+    "wandb不记学习率": ([V12], [('"lr": get_lr(step, config),', "")]),
+}
+
+
+def check(name):
+    """这个错误还种得进去吗：每处原文在每个文件里正好出现一次。返回问题的列表（空的就是没问题）。"""
+    files, replacements = FAULTS[name]
+    problems = []
+    for file in files:
+        text = (ROOT / file).read_text(encoding="utf-8")
+        for old, _ in replacements:
+            if text.count(old) != 1:
+                problems.append(f"{file}：{old!r} 出现了 {text.count(old)} 次")
+    return problems
+
+
+def plant(name, folder):
+    """在 folder（仓库的一份拷贝）里种下这个错误。"""
+    files, replacements = FAULTS[name]
+    for file in files:
+        path = folder / file
+        text = path.read_text(encoding="utf-8")
+        for old, new in replacements:
+            assert text.count(old) == 1, (name, file, old)
+            text = text.replace(old, new)
+        path.write_text(text, encoding="utf-8")
+
+
+def copy_of_the_repository(folder):
+    """工作区里 git 管着的和还没加进去的文件（不含被忽略的：检查点、wandb 的记录……）。"""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, folder / name)
+
+
+def run_suite(folder, timeout):
+    """在拷贝里运行 README 的测试命令（-x：第一个失败就停）。返回 (退出码, 第一个失败的测试, 秒数)。"""
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "tests"], cwd=folder,
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, "超时", time.perf_counter() - start
+    failed = [line.split(" ", 1)[1].split(" - ")[0] for line in proc.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+    return proc.returncode, (failed[0] if failed else ""), time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=list(FAULTS), help="只种这几种错误")
+    parser.add_argument("--list", action="store_true", help="只列出有哪些错误")
+    parser.add_argument("--timeout", type=int, default=600, help="每一遍测试最多跑多少秒")
+    parser.add_argument("--json", help="把结果另存为 JSON")
+    args = parser.parse_args(argv)
+    names = args.only or list(FAULTS)
+    if args.list:
+        for name in names:
+            files, replacements = FAULTS[name]
+            print(f"{name}：{len(files)} 个文件，{replacements[0][0]!r} -> {replacements[0][1]!r}")
+        return
+    broken = {name: problems for name in names if (problems := check(name))}
+    if broken:
+        sys.exit(f"错误：这些错误种不进去了（代码改过）：{broken}")
+    rows = []
+    for name in names:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            copy_of_the_repository(folder)
+            plant(name, folder)
+            code, first, seconds = run_suite(folder, args.timeout)
+        caught = code not in (0, None)
+        rows.append({"fault": name, "caught": caught, "exit_code": code, "first_failure": first, "seconds": round(seconds, 1)})
+        print(f"{'发现了' if caught else '没发现'}  {name}：{first or '（没有失败的测试）'}（{seconds:.0f} 秒）", flush=True)
+    missed = [row["fault"] for row in rows if not row["caught"]]
+    print(f"{len(rows) - len(missed)}/{len(rows)} 种错误被测试发现" + (f"；没发现：{'、'.join(missed)}" if missed else ""))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
