@@ -28,6 +28,10 @@ KV 缓存把每一层、每一个头算过的 key/value 存下来：
 把 cache 和起始位置 pos 一层层传下去，只送进一个字时跳过遮罩。另外去掉了 dropout：
 采样只做推理，v12 的 dropout 在评估模式下本来就不起作用（它没有参数，载入权重不受影响）。
     diff babygpt_v12_wandb.py babygpt_sample_with_kvcache.py   # 看两份模型代码的区别
+
+试一试：缓存省下多少时间？在 README 快速开始训练出的模型上，同一个开头、贪心解码（每一步都选最可能的字），
+不用缓存、用缓存各写一遍，比速度，也比两遍写出的字是不是一样：
+    python babygpt_sample_with_kvcache.py --compare --prompt 春江 --temperature 0  # （待量）
 """
 
 import argparse
@@ -83,7 +87,7 @@ class Head(nn.Module):
 
     def forward(self, x):
         B, T, C = x.shape
-        k = self.key(x)  # (B, T, C) -> (B, T, hs)
+        k = self.key(x)  # (B, T, C) -> (B, T, hs)；hs：一个头的 key、query、value 有几维（head_size）
         q = self.query(x)  # (B, T, C) -> (B, T, hs)
         # 注意力分数：每个字的 query 和每个字的 key 做点积；除以 sqrt(hs)，让 softmax 不至于太尖
         wei = q @ k.transpose(-2, -1) * k.shape[-1] ** -0.5  # (B, T, hs) @ (B, hs, T) -> (B, T, T)
@@ -200,7 +204,8 @@ class BabyGPT(nn.Module):
 
 
 def pick_next(logits, temperature, top_k, generator, form=None):
-    """从最后一个位置的打分 (B, V) 选出下一个字 (B, 1)。temperature 为 0 时总是选分数最高的（贪心）。"""
+    """从最后一个位置的打分 (B, V) 选出下一个字 (B, 1)，V 是词表的大小（vocab_size）。
+    temperature 为 0 时总是选分数最高的（贪心）。"""
     if form is not None:  # 格律（见下文，只用于 B = 1）：只在它允许的字里选，选完告诉它选了哪个
         idx_next = pick_next(logits.masked_fill(~form.allowed().to(logits.device), float("-inf")), temperature, top_k, generator)
         form.step(idx_next.item())
@@ -370,6 +375,8 @@ def load_checkpoint(path, device):
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
         first_line = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
         raise CheckpointError(f"检查点 {path} 的内容和 v12 的模型对不上：{first_line}") from None
+    if not all(torch.isfinite(p).all() for p in model.parameters()):  # 训练发散过：权重坏了，写不出字
+        raise CheckpointError(f"检查点 {path} 的权重里有 nan 或 inf：训练发散了。把 --learning_rate 调小，重新训练")
     model.to(device).eval()  # 推理用评估模式（这份模型没有 dropout，但习惯上推理前都调用 eval）
     return model, chars, checkpoint
 

@@ -7,6 +7,10 @@
 它和 simplebigrammodel_with_comments.py 做的是同一件事，只是“下一个字的概率表”是学出来的，
 而不是数出来的；两者用同一个验证集，数出来的验证集 NLL 是 4.85，v1 的验证集损失应该接近它。
 
+记号：改变张量形状的每一行，注释里都写着形状，比如 (B, T) -> (B, T, C)。B 是一批有几段文字（batch_size），
+T 是每段几个字（最多 block_size），C 是每个字的向量有几维（n_embed），V 是词表里有几个字（vocab_size）；
+从 v3 起还有 hs：一个注意力头的 key、query、value 有几维（head_size）。
+
     python babygpt_v1.py            # 默认设置
     python babygpt_v1.py --help     # 所有超参数都能在命令行上改
 
@@ -26,6 +30,8 @@
 - AdamW 的权重衰减 0.1，只加在矩阵上（偏置和 LayerNorm 的参数不衰减）：每一步把权重往 0 拉回一点，
   向量就不会越长越大。到 v9 就知道为什么要管住长度。
 - 梯度裁剪 1.0：某一批数据给出特别大的梯度时，按比例缩短它，一步不至于走得太远。
+- 在 CPU 上，开始训练之前先试跑两步，估计整个训练要多久；超过 20 分钟就先说一声（v11 的 GPU 配方在 CPU 上就是这样）。
+  试跑不动随机数：有没有它，训练都一模一样。训练发散了（损失成了 nan），只说一句，不再拿坏掉的参数去写字。
 这些值是用 tools/sweep_recipe.py 一组一组比出来的，比较的结果在 docs/recipe.md。
 
 试一试：v1 学到的概率表有多好，取决于向量有多宽（n_embed 维的向量乘以 lm_head，最多只能表示一张
@@ -396,6 +402,8 @@ def main(argv=None):
     history, step = train(model, splits, config, device)
     if history:
         print(f"训练结束：共 {step} 步，最后一次评估的验证集损失 {history[-1][2]:.4f}")
+        if not math.isfinite(history[-1][2]):  # 损失成了 nan 或 inf：参数已经坏了，写不出字，也不该存下来
+            fail(f"训练发散了（验证集损失 {history[-1][2]}）：参数已经坏了。把 --learning_rate 调小一些再试")
 
     model.eval()  # 生成时同样用评估模式
     for p in config.prompt:

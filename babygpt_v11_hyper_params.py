@@ -2,19 +2,21 @@
 
 代码和 v10 完全相同，只改了默认值：
     diff babygpt_v10_dropout.py babygpt_v11_hyper_params.py
-- n_embed 384、n_head 6（每个头 64 维）、n_layer 6：约 1500 万个参数（其中 470 万在字向量表和 lm_head 里），
-  比课程默认大两个数量级；
+- n_embed 384、n_head 6（每个头 64 维）、n_layer 6：一共 1543 万个参数，是 v10（0.89M）的 17 倍。
+  v10 的参数大多在字向量表和 lm_head 里（词表 6104 个字，每个字各一行）；v11 的字向量表和 lm_head 里有 469 万，
+  6 个 Block 里有 1064 万：宽度放大 6 倍，Block 里的矩阵放大 36 倍，层数再多 3 倍；
 - block_size 256：能看到前面 256 个字，一首词的上下阕都在视野里；
 - batch_size 64：每步 64×256 = 16384 个字，梯度更平稳；
 - learning_rate 1e-3、预热 100 步：模型大、每步的字多，学习率要小一些才稳，预热也不必那么长；
 - dropout 0.2：模型大了更容易背下训练集，正则化要加强；
 - max_iters 2500、eval_interval 500、eval_iters 200：2500 步已经把训练集看了二十多遍，再训练就开始背书了
   （验证集损失回升），评估也取更多的批次，数字更准。
-这是给 GPU 的配方，在笔记本的 CPU 上要跑好几个小时；CPU 上请用 v12 提示的 CPU 配方（见 README）。
+这是给 GPU 的配方。在 CPU 上运行时，它先试跑两步，几秒钟内就说整个训练要多久（2 核 CPU 上要好几个小时，
+第 0 步的评估就要几十分钟），并给出该跑的 CPU 配方：README 快速开始的那条命令。
 在一块 NVIDIA H200 上，v12（模型和训练与这一课相同）用这套默认值训练 2500 步：验证集损失 3.6458，
 约 270 000 tokens/s，整条命令 214 秒。
 
-试一试：在 CPU 上调参。时间是固定的（每一套训练 10.5 R，2 核 CPU 上 8 到 20 分钟，看机器），在 README 的 CPU 配方上一次只改一处，
+试一试：在 CPU 上调参。时间是固定的（每一套训练 10.5 R），在 README 的 CPU 配方上一次只改一处，
 步数由这台机器上一步的用时决定；比验证集损失，也比写出来的词合不合格律（每个词牌写 20 首，见 docs/form.md）：
     python tools/form_sweep.py --recipes 基准  # 验证集 4.11，逐句 0.27，整首 0.00（7300 步，10.6 R）
     python tools/form_sweep.py --recipes 更深  # 验证集 4.19，逐句 0.26，整首 0.00（4300 步，10.8 R）
@@ -86,7 +88,7 @@ class Head(nn.Module):
 
     def forward(self, x):
         B, T, C = x.shape
-        k = self.key(x)  # (B, T, C) -> (B, T, hs)
+        k = self.key(x)  # (B, T, C) -> (B, T, hs)；hs：一个头的 key、query、value 有几维（head_size）
         q = self.query(x)  # (B, T, C) -> (B, T, hs)
         # 注意力分数：每个字的 query 和每个字的 key 做点积；除以 sqrt(hs)，让 softmax 不至于太尖
         wei = q @ k.transpose(-2, -1) * k.shape[-1] ** -0.5  # (B, T, hs) @ (B, hs, T) -> (B, T, T)
@@ -471,6 +473,8 @@ def main(argv=None):
     history, step = train(model, splits, config, device)
     if history:
         print(f"训练结束：共 {step} 步，最后一次评估的验证集损失 {history[-1][2]:.4f}")
+        if not math.isfinite(history[-1][2]):  # 损失成了 nan 或 inf：参数已经坏了，写不出字，也不该存下来
+            fail(f"训练发散了（验证集损失 {history[-1][2]}）：参数已经坏了。把 --learning_rate 调小一些再试")
 
     model.eval()  # 生成时同样用评估模式
     for p in config.prompt:

@@ -1,17 +1,17 @@
 """BabyGPT v12：用 wandb 记录实验，保存检查点给采样器用，中断了可以接着训练。
 
-新增（模型和 v11 完全相同）：
-- wandb：每次评估把训练损失、验证集损失和 tokens/s 记录下来，超参数记在 config 里。
+新增（模型和 v11 完全相同，训练也一样：关掉 wandb 时，同样的设置得到逐位相同的损失）：
+- wandb：每次评估把训练损失、验证集损失、学习率和 tokens/s 记录下来，超参数记在 config 里。
   有 API key 时在线记录；没有 key，或者有 key 但三秒内连不上服务器，就离线记录，并打印以后上传用的
   wandb sync 命令；WANDB_MODE=disabled 关掉它。wandb 出任何问题都只打印一行，训练照常进行。
 - 检查点（--ckpt_path，默认 model.pth）：超参数、词表、权重、训练了多少步、评估记录，还有接着训练要用的
-  优化器状态和随机数状态。先写临时文件再改名，中途被打断也不会留下半个文件。
-  babygpt_sample_with_kvcache.py 读它来写词，不需要再读语料。
-- Ctrl-C 和 --resume：训练时按 Ctrl-C，做完手上这一步再停下、保存检查点（参数不会只更新了一半）；
-  同一条命令加上 --resume，就从那一步接着训练，最后打印的 step N/N 那一行和一口气训练完的逐位相同。
+  优化器状态和随机数状态。先写临时文件再改名，中途被打断也不会留下半个文件；训练发散了（损失成了 nan）就不存。
+  babygpt_sample_with_kvcache.py 读它来写词，不需要再读语料；python tools/plot_run.py 把它的评估记录画出来。
+- Ctrl-C 和 --resume：训练时按 Ctrl-C，做完手上这一步再停下、保存检查点（参数不会只更新了一半），
+  打印接着训练的命令（同一条命令加上 --resume），以退出码 130 结束：`v12 && 采样器` 里的采样器不会在半成品上启动。
+  运行那条命令，就从那一步接着训练，最后打印的 step N/N 那一行和一口气训练完的逐位相同。
   --max_iters 可以调大：学习率的余弦曲线按新的步数重排（最晚在 lr_decay_iters 步降到底）。
-  模型设置和检查点对不上、已经没有要训练的步数、检查点不存在或不是 v12 存的，都只说一句为什么，什么都不动。
-- 在 CPU 上开始之前先估计要多久，太久就给出 CPU 配方。
+  模型设置或词表和检查点对不上、已经没有要训练的步数、检查点不存在或不是 v12 存的，都只说一句为什么，什么都不动。
     diff babygpt_v11_hyper_params.py babygpt_v12_wandb.py
 
 CPU 配方（README 快速开始里的命令：n_embed 96、4 头、4 层、block_size 64、batch 16、学习率 3e-3、预热 200 步、
@@ -19,6 +19,11 @@ CPU 配方（README 快速开始里的命令：n_embed 96、4 头、4 层、bloc
 比入门脚本数出来的 bigram（4.85）低 0.75。这些数由 python tools/benchmark_lessons.py --cpu_recipe 量出（格律见 docs/form.md）。
 CPU 上这点时间只够看大约 748 万个字，这时模型小一点、每步快一点反而学得多：6104 个字的输出层
 （lm_head 加上 softmax）占了每一步一半以上的计算。
+
+试一试：训练到一半按 Ctrl-C（它做完手上这一步、存好检查点，以退出码 130 停下，`&&` 后面的采样器不会启动），
+再运行它最后打印的那条命令（原来的命令加上 --resume）。最后一行和一口气训练完的一样吗？
+    python babygpt_v12_wandb.py --max_iters 7300 --eval_interval 730 --eval_iters 20 --batch_size 16 --block_size 64 --learning_rate 3e-3 --warmup_iters 200 --lr_decay_iters 7300 --n_embed 96 --n_head 4 --n_layer 4 --dropout 0 --resume  # （待量）
+中途的检查点也能看：python tools/plot_run.py 把检查点里的评估记录和学习率画成 run.png，不需要 wandb 账号。
 """
 
 import argparse
@@ -91,7 +96,7 @@ class Head(nn.Module):
 
     def forward(self, x):
         B, T, C = x.shape
-        k = self.key(x)  # (B, T, C) -> (B, T, hs)
+        k = self.key(x)  # (B, T, C) -> (B, T, hs)；hs：一个头的 key、query、value 有几维（head_size）
         q = self.query(x)  # (B, T, C) -> (B, T, hs)
         # 注意力分数：每个字的 query 和每个字的 key 做点积；除以 sqrt(hs)，让 softmax 不至于太尖
         wei = q @ k.transpose(-2, -1) * k.shape[-1] ** -0.5  # (B, T, hs) @ (B, hs, T) -> (B, T, T)
@@ -646,9 +651,11 @@ def main(argv=None):
     warn_if_slow_on_cpu(model, splits, config, device)
     run = init_wandb(config, resume)
     history, step, optimizer = train(model, splits, config, device, run, resume)
+    finish_wandb(run)
     if history:
         print(f"训练结束：共 {step} 步，最后一次评估的验证集损失 {history[-1][2]:.4f}")
-    finish_wandb(run)
+        if not math.isfinite(history[-1][2]):  # 损失成了 nan 或 inf：参数已经坏了，写不出字，也不该存下来
+            fail(f"训练发散了（验证集损失 {history[-1][2]}）：参数已经坏了。把 --learning_rate 调小一些再试")
     try:
         save_checkpoint(config.ckpt_path, model, config, tokenizer, history, step, optimizer, run)
     except OSError as e:  # 磁盘满、没有写权限……

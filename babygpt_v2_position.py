@@ -14,6 +14,9 @@
 试一试：位置向量在这里还没有东西可以作用。同样训练 1000 步，v1 和 v2 差不多：
     python babygpt_v1.py --max_iters 1000  # 验证集 5.14，训练集 5.10
     python babygpt_v2_position.py --max_iters 1000  # 验证集 5.14，训练集 5.11
+每段更长（64 个字），每批的段数相应减少（8 段），每一步看的字数不变（8 × 64 = 32 × 16 = 512）：
+字与字还不交流，看得再远也用不上，和默认的 v2（README 的表）几乎一样：
+    python babygpt_v2_position.py --block_size 64 --batch_size 8  # （待量）
 
 下一课：diff babygpt_v2_position.py babygpt_v3_self_attention.py
 """
@@ -378,6 +381,8 @@ def main(argv=None):
     history, step = train(model, splits, config, device)
     if history:
         print(f"训练结束：共 {step} 步，最后一次评估的验证集损失 {history[-1][2]:.4f}")
+        if not math.isfinite(history[-1][2]):  # 损失成了 nan 或 inf：参数已经坏了，写不出字，也不该存下来
+            fail(f"训练发散了（验证集损失 {history[-1][2]}）：参数已经坏了。把 --learning_rate 调小一些再试")
 
     model.eval()  # 生成时同样用评估模式
     for p in config.prompt:

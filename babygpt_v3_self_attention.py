@@ -18,6 +18,8 @@ v4 的多个头就是答案：有的头守着当前字，有的头多看前面�
 试一试：量一量这个头怎么分配注意力。训练 1000 步，然后在验证集的一批文字上，平均它放在当前字、
 前一个字上的权重（平均分配时，当前字分到 0.21）：
     python tools/attention_focus.py --lesson 3 -- --max_iters 1000  # 验证集 5.60，训练集 5.56；当前字/前一个字 0.56/0.23
+上下文有多要紧？只看前 3 个字（block_size 4），每步的字数不变（128 × 4 = 32 × 16），和默认的 v3（README 的表）比：
+    python babygpt_v3_self_attention.py --block_size 4 --batch_size 128  # （待量）
 
 下一课：diff babygpt_v3_self_attention.py babygpt_v4_multihead_attention.py
 """
@@ -79,7 +81,7 @@ class Head(nn.Module):
 
     def forward(self, x):
         B, T, C = x.shape
-        k = self.key(x)  # (B, T, C) -> (B, T, hs)
+        k = self.key(x)  # (B, T, C) -> (B, T, hs)；hs：一个头的 key、query、value 有几维（head_size）
         q = self.query(x)  # (B, T, C) -> (B, T, hs)
         # 注意力分数：每个字的 query 和每个字的 key 做点积；除以 sqrt(hs)，让 softmax 不至于太尖
         wei = q @ k.transpose(-2, -1) * k.shape[-1] ** -0.5  # (B, T, hs) @ (B, hs, T) -> (B, T, T)
@@ -408,6 +410,8 @@ def main(argv=None):
     history, step = train(model, splits, config, device)
     if history:
         print(f"训练结束：共 {step} 步，最后一次评估的验证集损失 {history[-1][2]:.4f}")
+        if not math.isfinite(history[-1][2]):  # 损失成了 nan 或 inf：参数已经坏了，写不出字，也不该存下来
+            fail(f"训练发散了（验证集损失 {history[-1][2]}）：参数已经坏了。把 --learning_rate 调小一些再试")
 
     model.eval()  # 生成时同样用评估模式
     for p in config.prompt:

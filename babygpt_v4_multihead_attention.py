@@ -13,6 +13,9 @@
 （平均分配时，当前字分到 0.21）。和 v3 的“试一试”比一比：有的头比 v3 的单头更专心地守着当前字，
 有的头把更多的注意力分给了前面的字。
     python tools/attention_focus.py --lesson 4 -- --max_iters 1000  # 验证集 5.44，训练集 5.40；当前字/前一个字 0.49/0.24、0.36/0.19、0.70/0.21、0.68/0.19
+头的个数怎么影响损失？总宽度不变（n_embed 64），1 个头就是 v3 的做法（一个 64 维的头），8 个头每个只有 8 维：
+    python babygpt_v4_multihead_attention.py --n_head 1  # （待量）
+    python babygpt_v4_multihead_attention.py --n_head 8  # （待量）
 
 下一课：diff babygpt_v4_multihead_attention.py babygpt_v5_feedforward.py
 """
@@ -75,7 +78,7 @@ class Head(nn.Module):
 
     def forward(self, x):
         B, T, C = x.shape
-        k = self.key(x)  # (B, T, C) -> (B, T, hs)
+        k = self.key(x)  # (B, T, C) -> (B, T, hs)；hs：一个头的 key、query、value 有几维（head_size）
         q = self.query(x)  # (B, T, C) -> (B, T, hs)
         # 注意力分数：每个字的 query 和每个字的 key 做点积；除以 sqrt(hs)，让 softmax 不至于太尖
         wei = q @ k.transpose(-2, -1) * k.shape[-1] ** -0.5  # (B, T, hs) @ (B, hs, T) -> (B, T, T)
@@ -417,6 +420,8 @@ def main(argv=None):
     history, step = train(model, splits, config, device)
     if history:
         print(f"训练结束：共 {step} 步，最后一次评估的验证集损失 {history[-1][2]:.4f}")
+        if not math.isfinite(history[-1][2]):  # 损失成了 nan 或 inf：参数已经坏了，写不出字，也不该存下来
+            fail(f"训练发散了（验证集损失 {history[-1][2]}）：参数已经坏了。把 --learning_rate 调小一些再试")
 
     model.eval()  # 生成时同样用评估模式
     for p in config.prompt:

@@ -8,7 +8,7 @@
 
 默认设置下（2 核 CPU，约 119 秒，2.7 R）：验证集损失 4.5102，训练损失 4.4689。
 
-和 v8 几乎一样。LayerNorm 的好处不在这么小、这么浅的模型上，而在学习率大、层数多的时候：
+和 v8 几乎一样。LayerNorm 的好处不在这么小、这么浅的模型上，而在层数多、步子大的时候：
 每个子层的输入大小都稳定，训练不容易失控（见“试一试”）。它也要配方配合，这两条在 v1 的说明里：
 - 权重衰减：ln_f 看不出残差通路有多长（整个向量放大多少倍，归一化之后都一样），损失就管不住这个长度；
   不衰减时通路越长越大，同样大小的一步改动就显得越来越小，学得越来越慢。
@@ -17,12 +17,18 @@
 这两条的效果可以用 python tools/layernorm_ablation.py 看（它把三个 LayerNorm 分开拿掉各训练一遍，
 量残差通路的长度），也可以用 tools/sweep_recipe.py 比不同的配方（docs/recipe.md）。
 
-试一试：把学习率调到 1e-1（默认的 10 倍），预热和梯度裁剪照旧，看每 250 步打印的验证集损失。
-没有 LayerNorm 的 v8 失控了：损失中途飞到几十万，到最后学习率降下来才慢慢回来；v9 从第 250 步起一直在 6 上下。
-（去掉预热再调大学习率，吃亏的反而是 v9：刚初始化时 LayerNorm 把很小的向量放大，
-注意力一下子变得很尖，所以配方里的预热是为它准备的。）
-    python babygpt_v8_projection.py --max_iters 1000 --learning_rate 1e-1  # 验证集 5.93，训练集 5.92；中途最高 286,831
-    python babygpt_v9_layer_norm.py --max_iters 1000 --learning_rate 1e-1  # 验证集 5.97，训练集 5.96
+试一试：LayerNorm 是为深的网络准备的。把 v8 和 v9 都叠到 8 层（默认 2 层），别的不变，训练 1000 步：
+没有 LayerNorm 的 v8 学不动，损失停在只按每个字出现的频率去猜的水平（6.2 左右）；v9 照常往下学。
+    python babygpt_v8_projection.py --max_iters 1000 --n_layer 8  # （待量）
+    python babygpt_v9_layer_norm.py --max_iters 1000 --n_layer 8  # （待量）
+它也管得住大步子。学习率 3e-2（默认的 3 倍），再关掉梯度裁剪（裁剪本来就是防失控的，开着它就看不出 LayerNorm 的作用）：
+v8 的损失飞到几百万，再也回不来；v9 照常学。
+    python babygpt_v8_projection.py --max_iters 1000 --learning_rate 3e-2 --grad_clip 0  # （待量）
+    python babygpt_v9_layer_norm.py --max_iters 1000 --learning_rate 3e-2 --grad_clip 0  # （待量）
+它也有管不住的时候：学习率 1e-1（默认的 10 倍），梯度裁剪照旧，两者都学不动了。
+    python babygpt_v8_projection.py --max_iters 1000 --learning_rate 1e-1  # （待量）
+    python babygpt_v9_layer_norm.py --max_iters 1000 --learning_rate 1e-1  # （待量）
+（去掉预热吃亏的反而是 v9：刚初始化时 LayerNorm 把很小的向量放大，注意力一下子变得很尖，所以配方里的预热是为它准备的。）
 
 下一课：diff babygpt_v9_layer_norm.py babygpt_v10_dropout.py
 """
@@ -86,7 +92,7 @@ class Head(nn.Module):
 
     def forward(self, x):
         B, T, C = x.shape
-        k = self.key(x)  # (B, T, C) -> (B, T, hs)
+        k = self.key(x)  # (B, T, C) -> (B, T, hs)；hs：一个头的 key、query、value 有几维（head_size）
         q = self.query(x)  # (B, T, C) -> (B, T, hs)
         # 注意力分数：每个字的 query 和每个字的 key 做点积；除以 sqrt(hs)，让 softmax 不至于太尖
         wei = q @ k.transpose(-2, -1) * k.shape[-1] ** -0.5  # (B, T, hs) @ (B, hs, T) -> (B, T, T)
@@ -467,6 +473,8 @@ def main(argv=None):
     history, step = train(model, splits, config, device)
     if history:
         print(f"训练结束：共 {step} 步，最后一次评估的验证集损失 {history[-1][2]:.4f}")
+        if not math.isfinite(history[-1][2]):  # 损失成了 nan 或 inf：参数已经坏了，写不出字，也不该存下来
+            fail(f"训练发散了（验证集损失 {history[-1][2]}）：参数已经坏了。把 --learning_rate 调小一些再试")
 
     model.eval()  # 生成时同样用评估模式
     for p in config.prompt:

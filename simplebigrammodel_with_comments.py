@@ -9,6 +9,12 @@
 
 它打印的“验证集平均负对数似然（NLL）”就是 babygpt_v1.py 的验证集损失应当接近的数：
 v1 是神经网络版的 bigram，同样只看前一个字，只不过概率表是学出来的，而不是数出来的。
+
+试一试：平滑（--alpha）给每一个字对先记上 alpha 次，没见过的字对才不至于概率为 0。
+alpha 变大，训练集上数出来的差别被抹平；变小，验证集里没见过的字对代价很高。先猜验证集 NLL 往哪边走，再运行：
+    python simplebigrammodel_with_comments.py  # （待量）
+    python simplebigrammodel_with_comments.py --alpha 1  # （待量）
+    python simplebigrammodel_with_comments.py --alpha 0.001  # （待量）
 """
 
 import argparse
@@ -235,7 +241,6 @@ def main(argv=None):
     args = parse_args(argv)
     text, encoding = read_text(args.data)
     splits, how = split_text(text)
-    print(f"读入 {args.data}（{encoding}）；验证集：{how}")
     if len(splits["val"]) < 2:  # 先说文件本身的问题，再说提示词
         fail(f"{args.data} 只有 {len(text):,} 个字，太少了：验证集只有 {len(splits['val'])} 个字，至少要 2 个")
     chars, stoi = build_vocab(text)
@@ -243,6 +248,7 @@ def main(argv=None):
         missing = "".join(sorted(set(p) - set(chars)))
         if missing:
             fail(f"提示词“{p}”里有词表中没有的字：{missing}（用 --prompt 换一个开头）")
+    print(f"读入 {args.data}（{encoding}）；验证集：{how}")  # 参数、文件、提示词都没问题，才开始打印
     train_ids, val_ids = encode(splits["train"], stoi), encode(splits["val"], stoi)
     print(f"语料 {len(text):,} 字，词表 {len(chars):,} 个不同的字；训练集 {len(train_ids):,} 字，验证集 {len(val_ids):,} 字")
 
