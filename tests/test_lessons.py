@@ -5,13 +5,14 @@ import difflib
 import inspect
 import math
 import re
-import shlex
+import signal
+import statistics
 from dataclasses import fields, replace
 
 import pytest
 import torch
 
-from benchmark_lessons import measured_default, median_of_runs, stability_markdown, tries  # README 的表也是它写的
+from benchmark_lessons import median_of_runs, stability_markdown  # README 的表也是它写的
 from common import code_lines, diff_size
 from conftest import LESSONS, ROOT, lesson_number, load
 
@@ -434,26 +435,6 @@ def test_importing_the_scripts_has_no_side_effects(tmp_path):
 
 
 @pytest.mark.parametrize("name", LESSONS[:10])
-def test_every_lesson_has_a_try_this_with_valid_commands_and_measured_numbers(name):
-    """每一课的“试一试”：至少一条命令，每条命令的参数对那个脚本都合法，后面写着量出来的数字。"""
-    import simplebigrammodel_with_comments as primer
-
-    found = tries(f"{name}.py")
-    assert found, f"{name} 的文档字符串里没有“试一试”"
-    for line, command in found:
-        script, *args = shlex.split(command)[1:]
-        if script.startswith("babygpt_"):
-            load(script[:-3]).parse_args(args)  # 参数写错会 SystemExit
-        elif script == "tools/attention_focus.py":
-            number = int(args[args.index("--lesson") + 1])
-            load(LESSONS[number - 1]).parse_args(args[args.index("--") + 1 :])
-        else:
-            assert script == "simplebigrammodel_with_comments.py"
-            primer.parse_args(args)
-        assert re.search(r"# 验证集 [\d.]+，训练集 [\d.]+", line), f"{command} 后面没有量出的数字"
-
-
-@pytest.mark.parametrize("name", LESSONS[:10])
 def test_docstring_quotes_the_measured_default_run(name):
     """文档字符串里“默认设置下……”那一句是 tools/benchmark_lessons.py --write 写进去的，和 README 的表一致。"""
     doc = ast.get_docstring(ast.parse((ROOT / f"{name}.py").read_text(encoding="utf-8")))
@@ -465,25 +446,83 @@ def test_docstring_quotes_the_measured_default_run(name):
     assert f"| `{name}.py` |" in readme and f"| {val:.4f} | {train:.4f} |" in readme
 
 
-def test_stability_table_compares_each_long_run_with_the_documented_default():
-    """--stability 的表：每一行是一次 16000 步的运行，和文档字符串里默认设置的验证集损失相减；加了参数的另起一行。"""
+def test_stability_table_subtracts_the_ladders_default_from_each_long_run():
+    """训练 4 倍长的表：每一行是一次 16000 步的运行，减去梯子上同一课默认设置的验证集损失；加了参数的另起一行。"""
     rows = [{"lesson": 6, "extra": "--lr_decay_iters 16000", "curve": [[0, 8.7, 8.7, 0], [16000, 6.2, 6.3, 0]]},
             {"lesson": 5, "extra": "", "curve": [[16000, 4.4, 4.5, 0]]}]  # 只改了步数的
-    lines = stability_markdown(rows).splitlines()
-    v5, v6 = measured_default("babygpt_v5_feedforward.py"), measured_default("babygpt_v6_block.py")
-    assert lines[2] == f"| v5 | {v5:.4f} | 4.5000 | 4.4000 | {4.5 - v5:+.4f} |"
-    assert lines[3] == f"| v6，`--lr_decay_iters 16000` | {v6:.4f} | 6.3000 | 6.2000 | {6.3 - v6:+.4f} |"
+    lines = stability_markdown(rows, {5: (4.7, 4.6), 6: (5.4, 5.3)}).splitlines()
+    assert lines[2] == "| v5 | 4.7000 | 4.5000 | 4.4000 | -0.2000 |"
+    assert lines[3] == "| v6，`--lr_decay_iters 16000` | 5.4000 | 6.3000 | 6.2000 | +0.9000 |"
 
 
 def test_repeated_ladder_runs_take_the_median_time_per_run_of_r_and_refuse_different_losses():
     def run(r, seconds, tokens_per_sec=1000):
-        return [{"lesson": n, "r": r, "seconds": seconds, "curve": [[0, 8.7, 8.7, 0], [4000, 4.5, 4.6, tokens_per_sec]]}
-                for n in (1, 2)]
-    combined = median_of_runs([run(40, 100), run(50, 90, tokens_per_sec=1200), run(45, 135)])  # tokens/s 可以不同
-    assert combined[0]["seconds"] == 100 and combined[0]["r"] == 45
+        return [{"lesson": n, "r": r, "seconds": s, "curve": [[0, 8.7, 8.7, 0], [4000, 4.5, 4.6, tokens_per_sec]]}
+                for n, s in zip((1, 2), seconds)]
+    combined = median_of_runs([run(40, (100, 10)), run(50, (90, 200), tokens_per_sec=1200), run(45, (135, 50))])  # tokens/s 可以不同
+    assert combined[0]["seconds"] == 100 and combined[1]["seconds"] == 50 and combined[0]["r"] == 45
     assert combined[0]["ratio"] == pytest.approx(2.5)  # 每遍先除以同一遍的 R：2.5、1.8、3.0
-    assert combined[0]["total_seconds"] == 200 and combined[0]["total_ratio"] == pytest.approx(5.0)
-    different = run(45, 100)
+    # 合计是这一列的和（100 + 50），不是每遍合计的中位数（110、290、185 的中位数 185）：表的这一列加起来就是合计
+    assert combined[0]["total_seconds"] == 150
+    assert combined[0]["total_ratio"] == pytest.approx(round(2.5, 2) + round(statistics.median([10 / 40, 200 / 50, 50 / 45]), 2))
+    different = run(45, (100, 100))
     different[1]["curve"][-1][2] = 4.7
     with pytest.raises(AssertionError):
-        median_of_runs([run(40, 100), different])
+        median_of_runs([run(40, (100, 100)), different])
+
+
+def test_code_diff_shows_the_code_change_alone_with_the_files_line_numbers():
+    """tools/code_diff.py：不含文档字符串，改动的行数就是 diff_size，@@ 里的行号是文件里真正的行号。"""
+    import code_diff
+
+    a, b = "babygpt_v6_block.py", "babygpt_v7_residual_connection.py"
+    lines = code_diff.code_diff(a, b, context=0)
+    changed = [line for line in lines if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert len(changed) == diff_size(a, b) and not any("试一试" in line or "默认设置下" in line for line in changed)
+    for hunk in (line for line in lines if line.startswith("@@")):
+        start = int(hunk.split()[2][1:].split(",")[0])
+        first_added = lines[lines.index(hunk) + 1 :]
+        first_added = next(line[1:] for line in first_added if line.startswith("+"))
+        assert (ROOT / b).read_text(encoding="utf-8").splitlines()[start - 1] == first_added
+
+
+@pytest.mark.parametrize("name", ["babygpt_v1", "babygpt_v8_projection", "babygpt_v12_wandb"])
+def test_a_diverged_training_says_so_in_one_line_and_keeps_the_old_checkpoint(name, small_corpus, tmp_path, capsys, monkeypatch):
+    """学习率大得离谱：损失成了 nan。不去用坏掉的参数写字（那会抛出一大段 traceback），只说一句；v12 不覆盖原来的检查点。"""
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    mod = load(name)
+    ckpt = tmp_path / "model.pth"
+    ckpt.write_bytes(b"the good old model")
+    extra = ["--ckpt_path", str(ckpt)] if lesson_number(name) == 12 else []
+    with pytest.raises(SystemExit) as e:
+        mod.main(["--data", str(small_corpus), *tiny_args(mod), "--learning_rate", "1e9", "--grad_clip", "0", *extra])
+    message = str(e.value.code)
+    assert message.startswith("错误：训练发散了") and "\n" not in message
+    assert "val loss nan" in capsys.readouterr().out and ckpt.read_bytes() == b"the good old model"
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_ctrl_c_outside_the_training_steps_exits_130_without_a_traceback(name, capsys):
+    """`if __name__ == "__main__":` 那一段：没被训练循环接住的 Ctrl-C（v12 里是第二次 Ctrl-C）变成退出码 130，
+    shell 的 `命令1 && 命令2` 就停在这里。在模块自己的命名空间里执行那一段，main 换成一个按下 Ctrl-C 的函数。"""
+    mod = load(name)
+    source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
+    block = ast.parse(source).body[-1]
+    assert isinstance(block, ast.If) and "__main__" in ast.get_source_segment(source, block)
+
+    def pressed():
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as e:
+        exec(compile(ast.Module([block], []), name, "exec"), {**vars(mod), "__name__": "__main__", "main": pressed})
+    assert e.value.code == 130 and capsys.readouterr().err == "\n已中断。\n"
+
+
+def test_the_second_ctrl_c_during_training_does_not_wait_for_the_step():
+    import babygpt_v12_wandb as v12
+
+    with v12.StopBetweenSteps() as ctrl_c:
+        ctrl_c.request(signal.SIGINT, None)  # 第一次：记下来，做完这一步再停
+        assert ctrl_c.requested
+        with pytest.raises(KeyboardInterrupt):  # 第二次：立即退出（__main__ 再把它变成 130）
+            ctrl_c.request(signal.SIGINT, None)

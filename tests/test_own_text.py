@@ -43,13 +43,14 @@ def run(name, path, tmp_path, capsys, monkeypatch, extra=()):
     return capsys.readouterr().out
 
 
-def refusal(name, path, tmp_path, monkeypatch):
+def refusal(name, path, tmp_path, monkeypatch, capsys):
     """main 应当只打印一行错误就退出；返回那一行。提示词故意给一个词表里没有的字：文件的问题要先说。"""
     monkeypatch.setenv("WANDB_MODE", "disabled")
     with pytest.raises(SystemExit) as e:
         MODULES[name].main([*main_args(name, path, tmp_path), "--prompt", "ⓧ"])
     message = str(e.value.code)
     assert message.startswith("错误：") and "\n" not in message.strip() and "提示词" not in message, message
+    assert capsys.readouterr().out == ""  # 学习者看到的只有这一行（在 stderr 上）
     return message
 
 
@@ -121,10 +122,10 @@ def test_main_trains_on_a_legacy_encoding_and_says_which_in_the_first_line(name,
     ],
 )
 @pytest.mark.parametrize("name", MODULES)
-def test_a_file_in_no_known_encoding_is_named_as_such(name, content, tmp_path, monkeypatch):
+def test_a_file_in_no_known_encoding_is_named_as_such(name, content, tmp_path, monkeypatch, capsys):
     path = tmp_path / "mystery.txt"
     path.write_bytes(content)
-    message = refusal(name, path, tmp_path, monkeypatch)
+    message = refusal(name, path, tmp_path, monkeypatch, capsys)
     assert "不是认得出的文本" in message and "UTF-8" in message and "iconv" in message
     assert "读不到" not in message and "data/ci.txt" not in message  # 文件就在那里，问题是编码
 
@@ -158,20 +159,20 @@ def test_prose_without_blank_lines_trains_and_says_which_split(name, poems, tmp_
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_empty_tiny_and_directory_data_each_get_one_line_about_the_file(name, tmp_path, monkeypatch):
+def test_empty_tiny_and_directory_data_each_get_one_line_about_the_file(name, tmp_path, monkeypatch, capsys):
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
-    assert f"训练语料 {empty} 是空的" in refusal(name, empty, tmp_path, monkeypatch)
+    assert f"训练语料 {empty} 是空的" in refusal(name, empty, tmp_path, monkeypatch, capsys)
     blank = tmp_path / "blank.txt"
     blank.write_text("\n \n\r\n", encoding="utf-8")
-    assert "是空的" in refusal(name, blank, tmp_path, monkeypatch)
+    assert "是空的" in refusal(name, blank, tmp_path, monkeypatch, capsys)
     tiny = tmp_path / "tiny.txt"
     tiny.write_text("春江潮水连海平，海上明月共潮生。\n", encoding="utf-8")
-    message = refusal(name, tiny, tmp_path, monkeypatch)
+    message = refusal(name, tiny, tmp_path, monkeypatch, capsys)
     assert f"{tiny} 只有 17 个字，太少了" in message
     folder = tmp_path / "texts"
     folder.mkdir()
-    assert f"{folder} 是一个目录" in refusal(name, folder, tmp_path, monkeypatch)
+    assert f"{folder} 是一个目录" in refusal(name, folder, tmp_path, monkeypatch, capsys)
 
 
 def test_the_reflowed_example_holds_out_the_same_poems_as_the_poem_split(corpus_text):

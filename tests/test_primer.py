@@ -102,10 +102,11 @@ def test_main_runs_end_to_end(small_corpus, capsys):
         (["--max_new_tokens", "many"], "参数错误"),
     ],
 )
-def test_bad_input_gets_one_clear_line(argv, message, small_corpus):
+def test_bad_input_gets_one_clear_line(argv, message, small_corpus, capsys):
     if "--data" not in argv:
         argv = ["--data", str(small_corpus), *argv]
     with pytest.raises(SystemExit) as e:
         primer.main(argv)
     text = str(e.value.code)
     assert message in text and "\n" not in text.strip()
+    assert capsys.readouterr().out == ""  # 学习者只看到这一行

@@ -148,6 +148,9 @@ def test_foreign_and_broken_checkpoints(tmp_path, ckpt):
     renamed = dict(saved, model={k.replace("blocks", "layers"): v for k, v in saved["model"].items()})
     cases["renamed.pth"] = (renamed, "和 v12 的模型对不上")
     cases["vocab.pth"] = (dict(saved, chars=saved["chars"][:-1]), "和 v12 的模型对不上")
+    diverged = {k: v.clone() for k, v in saved["model"].items()}
+    diverged["lm_head.weight"][0, 0] = float("nan")
+    cases["nan.pth"] = (dict(saved, model=diverged), "权重里有 nan 或 inf：训练发散了")
     for name, (content, message) in cases.items():
         path = tmp_path / name
         if isinstance(content, bytes):

@@ -395,13 +395,21 @@ def test_cpu_warning_does_not_recommend_the_recipe_to_the_recipe_itself(corpus_t
     assert "大约要 62 分钟" in out and v12.CPU_RECIPE not in out
 
 
-def test_readme_quick_start_trains_with_the_cpu_recipe():
+def test_readme_quick_start_trains_with_the_cpu_recipe_and_resumes_with_the_printed_command(tmp_path, small_corpus, capsys,
+                                                                                                monkeypatch):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    commands = [line for line in readme.splitlines() if "python babygpt_v12_wandb.py --" in line]
+    commands = [line for line in readme.splitlines() if line.startswith("pip install -r requirements.txt && python babygpt_v12")]
     assert len(commands) == 2  # 中文和英文的快速开始
     for line in commands:
-        assert f"python babygpt_v12_wandb.py {v12.CPU_RECIPE} &&" in line
+        assert line.endswith(f"python babygpt_v12_wandb.py {v12.CPU_RECIPE} && python babygpt_sample_with_kvcache.py")
     v12.parse_args(v12.CPU_RECIPE.split())  # 配方本身是合法的参数（不合法会 SystemExit）
+    # README 的续训命令，就是 v12 按了 Ctrl-C 之后自己打印的那一条（再接着采样器）
+    ctrl_c_at(monkeypatch, "batch", 3)
+    with pytest.raises(SystemExit):
+        v12.main(v12.CPU_RECIPE.split() + ["--data", str(small_corpus), "--ckpt_path", str(tmp_path / "m.pth")])
+    printed = capsys.readouterr().out.rstrip().splitlines()[-1].split("：", 1)[1]
+    printed = printed.replace(f" --data {small_corpus} --ckpt_path {tmp_path / 'm.pth'}", "")
+    assert f"```bash\n{printed} && python babygpt_sample_with_kvcache.py\n```" in readme
 
 
 def step_lines(out):

@@ -6,7 +6,11 @@
     python tools/attention_heatmap.py --lesson 7 -- --max_iters 500     # "--" 之后的参数原样交给那一课
 热图的第 t 行是第 t 个字在预测下一个字时，分给它自己和前面每个字的注意力（每行加起来是 1）；
 右上角是“未来”，因果遮罩挡住了，留白。坐标轴上的汉字用仓库自带的字体 data/fonts/wqy-microhei-ci.ttf，
-新装的机器上也不会变成方框。
+新装的机器上也不会变成方框。终端里每个头打印三个数：平均放在当前字、前一个字、最近的一个标点上的注意力。
+
+试一试：换一句词，同样的头还看同样的地方吗？（读 README 快速开始训练出的 model.pth）
+    python tools/attention_heatmap.py  # （待量）
+    python tools/attention_heatmap.py --text 明月几时有，把酒问青天。  # （待量）
 """
 
 import argparse

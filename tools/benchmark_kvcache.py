@@ -6,12 +6,14 @@
 """
 
 import argparse
+import json
 import statistics
 import time
+from pathlib import Path
 
 import torch
 
-import common  # noqa: F401  它把仓库顶层加进导入路径
+from common import machine  # common 也把仓库顶层加进了导入路径
 
 import babygpt_sample_with_kvcache as sampler
 
@@ -30,6 +32,7 @@ def main(argv=None):
     parser.add_argument("--prompt_length", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="torch 的线程数，0 表示用默认值")
+    parser.add_argument("--json", help="把结果另存为 JSON")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -58,6 +61,10 @@ def main(argv=None):
               f"用缓存 {args.max_new_tokens / cached_s:7.1f} tokens/s，加速 {speedups[-1]:.2f}x")
     print(f"中位数加速 {statistics.median(speedups):.2f}x（{args.repeats} 次）；"
           f"block_size 以内的前 {min(fits, args.max_new_tokens)} 个字逐字相同：{'是' if identical else '否'}")
+    if args.json:
+        result = {"ckpt_path": args.ckpt_path, "config": vars(config), "threads": torch.get_num_threads(),
+                  "max_new_tokens": args.max_new_tokens, "speedups": speedups, "identical": identical, "machine": machine()}
+        Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,26 +1,32 @@
-"""把每一课按默认设置完整跑一遍，量出验证集损失、用时（秒，以及时间单位 R 的倍数），画出学习曲线。
+"""把每一课按默认设置完整跑一遍，量出验证集损失、用时（秒，以及时间单位 R 的倍数），画出学习曲线；
+也跑学习路径上每一站的“试一试”，和 v12 的 CPU 配方。
 
 全部跑一遍要半个多小时：
+    python tools/benchmark_lessons.py --r                  # 只量这台机器的 R（一分钟上下）
     python tools/benchmark_lessons.py                      # R，再加 v1-v10 的默认设置：表格 + docs/ladder.png
     python tools/benchmark_lessons.py --repeat 3           # 整个跑 3 遍（每遍都先量 R），用时取中位数
     python tools/benchmark_lessons.py --lessons 1 4 10     # 只跑其中几课
     python tools/benchmark_lessons.py --extra "--max_iters 500"   # 给每一课追加参数（调参用，不画图）
-    python tools/benchmark_lessons.py --tries              # 只跑每一课文档字符串里“试一试”的命令
+    python tools/benchmark_lessons.py --tries              # 只跑每一站文档字符串里“试一试”的命令（STATIONS）
     python tools/benchmark_lessons.py --seeds 1 2          # 只跑 v1、v4、v6、v7 换种子
     python tools/benchmark_lessons.py --stability          # 只跑 v5-v10，步数是默认的 4 倍（再加 v6 把余弦也拉长的一次）
-    python tools/benchmark_lessons.py --cpu_recipe         # 只跑 R 和 v12 的 CPU 配方（README 的快速开始）
+    python tools/benchmark_lessons.py --cpu_recipe --interrupt_at 2920   # R 和 v12 的 CPU 配方；再中途按 Ctrl-C、续训一遍
     python tools/benchmark_lessons.py --write              # 同时把量出的数字写回表格（README 和 docs/ 里的）和文档字符串
     python tools/benchmark_lessons.py --from_json r.json   # 不重跑，用 --json r.json 存下的结果（任何一种）写回
     python tools/benchmark_lessons.py --from_json a.json b.json c.json   # 默认设置跑过几遍：用时取中位数再写回
 每一课都在单独的子进程里运行，和学习者在终端里运行完全一样；一次只跑一个，用时才准。
+存下的结果放在 docs/runs/（ladder.json、tries.json、seeds.json、stability.json、cpu_recipe.json），
+tests/test_numbers.py 检查 README、docs/ 和文档字符串里引用的数都和它们一致。
 
-时间单位 R：v1 跑原课程 v1 的工作量（下面的 R_COMMAND）所花的时间，和各课在同一次运行里量，
+时间单位 R：本仓库的 v1 跑原课程（github.com/simpx/buildyourownllm）的 babygpt_v1.py 的工作量
+（5000 步、每批 32 段 × 8 个字、32 维，见 common.R_COMMAND）所花的时间，和各课在同一次运行里量，
 所以“几 R”在快慢不同的机器上、同一台机器忙闲不同的日子里都可以比。
 """
 
 import argparse
 import ast
 import json
+import math
 import os
 import re
 import shlex
@@ -29,7 +35,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import LESSONS, ROOT, diff_size, machine, measure_r, run_curve, use_cjk_font, write_back, write_table
+from common import LESSONS, ROOT, diff_size, machine, measure_r, run_curve, run_script, use_cjk_font, write_back, write_table
 
 SEED_LESSONS = (1, 4, 6, 7)  # 换种子也要成立：v4 < v1、v7 < v6
 DEFAULT_LINE = re.compile(r"默认设置下（2 核 CPU，约 \d+ 秒，[\d.]+ R）：验证集损失 ([\d.]+)，训练损失 ([\d.]+)")
@@ -50,9 +56,28 @@ def tries(file):
 
 def describe(result):
     """一次运行的结果写成一句话，和文档字符串里“试一试”命令后面的注释一样。"""
+    if result.get("kind") == "compare":  # 采样器的 --compare：跑了几遍，加速比取中位数
+        speedups = sorted(result["speedups"])
+        same = "逐字相同" if result["identical"] else "有不同的字！"
+        return (f"加速 {statistics.median(speedups):.1f} 倍（{len(speedups)} 次的中位数，{speedups[0]:.1f}–{speedups[-1]:.1f}），"
+                f"{same}")
+    if result.get("kind") == "heatmap":  # 每个头放在前一个字、最近的标点上的注意力：各说最高的那个头
+        heads = result["heads"]
+        previous = max(heads, key=lambda h: h["previous"])
+        text = f"最看前一个字的是第 {previous['layer']} 层头 {previous['head']}（{previous['previous']:.2f}）"
+        marked = [h for h in heads if h.get("punct") is not None]
+        if marked:
+            punct = max(marked, key=lambda h: h["punct"])
+            text += f"，最看最近的标点的是第 {punct['layer']} 层头 {punct['head']}（{punct['punct']:.2f}）"
+        return text
+    if result.get("kind") == "form":  # tools/form_check.py 打印的最后一行
+        return result["line"]
     _, train_loss, val_loss, _ = result["curve"][-1]
     text = f"验证集 {val_loss:.2f}，训练集 {train_loss:.2f}"
-    worst = max(v for _, _, v, _ in result["curve"])
+    if not math.isfinite(val_loss):
+        first = next(s for s, _, v, _ in result["curve"] if not math.isfinite(v))
+        text = f"验证集 {val_loss}，训练集 {train_loss}：发散了，第 {first} 步的评估已经是 {val_loss}"
+    worst = max(v for _, _, v, _ in result["curve"] if math.isfinite(v))
     if worst > result["curve"][0][2]:  # 中途比刚初始化时（ln V）还差：训练一度失控
         text += f"；中途最高 {worst:,.0f}"
     if result.get("focus"):  # 每个头放在当前字、前一个字上的注意力
@@ -85,10 +110,9 @@ def ladder(args):
 
 def median_of_runs(runs):
     """默认设置跑了几遍（每遍都先量 R）：损失必须逐位相同；每课的用时取中位数，秒数和 R 的倍数各取各的，
-    因为每遍的 R 只和同一遍的各课比。合计也是先每遍加起来，再取中位数。"""
+    因为每遍的 R 只和同一遍的各课比。合计是这一列各课中位数的和（表里这一列加起来正好是它）。"""
     losses = [[[(s, tr, va) for s, tr, va, _ in row["curve"]] for row in rows] for rows in runs]
     assert all(run == losses[0] for run in losses), "几遍的损失不一样：线程数不同？"
-    totals = [sum(row["seconds"] for row in rows) for rows in runs]
     combined = []
     for i, row in enumerate(runs[0]):
         combined.append({
@@ -97,9 +121,10 @@ def median_of_runs(runs):
             "ratio": statistics.median(rows[i]["seconds"] / rows[i]["r"] for rows in runs),
             "r": statistics.median(rows[i]["r"] for rows in runs),
             "runs": len(runs),
-            "total_seconds": statistics.median(totals),
-            "total_ratio": statistics.median(total / rows[0]["r"] for total, rows in zip(totals, runs)),
         })
+    for row in combined:  # 按表里显示的（四舍五入后的）数加：表的这一列加起来正好是合计
+        row["total_seconds"] = sum(round(r["seconds"]) for r in combined)
+        row["total_ratio"] = sum(round(r["ratio"], 2) for r in combined)
     return combined
 
 
@@ -110,7 +135,7 @@ def table_markdown(rows):
              "|---|---|---:|---:|---:|---:|---:|"]
     for row in rows:
         _, train_loss, val_loss, _ = row["curve"][-1]
-        diff = row["diff"] if row["lesson"] > 1 else "—"
+        diff = diff_size(LESSONS[row["lesson"] - 2][1], row["file"]) if row["lesson"] > 1 else "—"  # 按现在的代码算
         lines.append(f"| `{row['file']}` | {row['idea']} | {diff} | {val_loss:.4f} | {train_loss:.4f} | "
                      f"{row['seconds']:.0f}s | {row['ratio']:.2f} |")
     for n, file, idea in LESSONS[10:]:
@@ -180,29 +205,73 @@ def draw(rows, out):
     print(f"已画出 {out}", flush=True)
 
 
+STATIONS = ["simplebigrammodel_with_comments.py", *(file for _, file, _ in LESSONS), "babygpt_sample_with_kvcache.py",
+            "tools/attention_heatmap.py", "tools/form_check.py"]  # README 学习路径的每一站：它的“试一试”在这个文件里
+TRIES_JSON = ROOT / "docs" / "runs" / "tries.json"
+COMPARE_REPEATS = 5  # 采样器的 --compare 一次只写几十个字，速度起伏大：跑几遍取中位数
+HEAD_LINE = re.compile(r"第 (\d+) 层 · 头 (\d+)：当前字 ([\d.]+)，前一个字 ([\d.]+)(?:，最近的标点 ([\d.]+))?")
+
+
+def written_by(command):
+    """一条“试一试”的数由谁写：v11 的配方比较由 tools/form_sweep.py 写，v12 的续训由 --cpu_recipe 写，其余由 --tries 写。"""
+    if command.startswith("python tools/form_sweep.py"):
+        return "form_sweep"
+    return "cpu_recipe" if "--resume" in command.split() else "tries"
+
+
+def run_try(command, threads):
+    """照原样运行一条“试一试”的命令，按脚本的种类读出它打印的数。"""
+    script, *extra = shlex.split(command)[1:]
+    if script == "babygpt_sample_with_kvcache.py":
+        speedups, identical = [], True
+        for _ in range(COMPARE_REPEATS):
+            out, _ = run_script(script, extra, threads)
+            speedups.append(float(re.search(r"speedup ([\d.]+)x", out).group(1)))
+            identical &= "identical: yes" in out
+        return {"kind": "compare", "speedups": speedups, "identical": identical}
+    if script == "tools/attention_heatmap.py":
+        out, _ = run_script(script, extra, threads)
+        heads = [{"layer": int(a), "head": int(b), "self": float(c), "previous": float(d), "punct": float(e) if e else None}
+                 for a, b, c, d, e in HEAD_LINE.findall(out)]
+        return {"kind": "heatmap", "heads": heads}
+    if script == "tools/form_check.py":
+        out, _ = run_script(script, extra, threads)
+        return {"kind": "form", "line": out.strip().splitlines()[-1]}
+    return run_curve(script, extra, threads)
+
+
 def run_tries(args):
+    """每一站的“试一试”（--lessons 给了几课时只跑那几课的），每条命令跑一遍。同一条命令在几个文件里只跑一次。"""
+    chosen = [f for f in STATIONS if f not in (file for n, file, _ in LESSONS if n not in args.lessons)]
     rows, done = [], {}
-    for n, file, _ in LESSONS[:10]:
-        if n not in args.lessons:
-            continue
+    for file in chosen:
         for _, command in tries(file):
-            script, *extra = shlex.split(command)[1:]
-            if command not in done:  # 几课里出现的同一条命令只跑一次
-                done[command] = run_curve(script, extra, args.threads)
-            result = done[command]
-            rows.append({"lesson": n, "try": command, **result})
-            print(f"v{n}: {command}  ->  {describe(result)}（{result['seconds']:.0f}s）", flush=True)
+            if written_by(command) != "tries":
+                continue
+            if command not in done:
+                done[command] = run_try(command, args.threads)
+            rows.append({"file": file, "try": command, **done[command]})
+            print(f"{file}: {command}  ->  {describe(done[command])}", flush=True)
     return rows
 
 
 def write_tries(rows):
-    """把“试一试”每条命令后面的注释换成这次量出的数字。"""
+    """把“试一试”每条命令后面的注释换成这次量出的数字；热图默认那一句的结果也写进 README 的“注意力在看什么”。"""
     for row in rows:
-        file = LESSONS[row["lesson"] - 1][1]
-        for line, command in tries(file):
+        for line, command in tries(row["file"]):
             if command == row["try"]:
                 indent = line[: len(line) - len(line.lstrip())]
-                write_back(file, [(line, f"{indent}{command}  # {describe(row)}")])
+                write_back(row["file"], [(line, f"{indent}{command}  # {describe(row)}")])
+        if row["try"] == "python tools/attention_heatmap.py":
+            write_table("attention-reading", attention_reading(row))
+
+
+def attention_reading(row):
+    """README 里读注意力图的那一段：和热图的“试一试”同一次运行、同一句话。"""
+    text = f"这是快速开始训练出的模型读“大江东去，浪淘尽，千古风流人物。”：{describe(row)}。"
+    if max(h["punct"] or 0 for h in row["heads"]) > 0.5:
+        text += "\n看最近的标点，就是看“这一句从哪里开始”：数一句已经写了几个字、该不该收，要靠它。"
+    return text
 
 
 def measured_default(file):
@@ -210,22 +279,32 @@ def measured_default(file):
     return float(DEFAULT_LINE.search((ROOT / file).read_text(encoding="utf-8")).group(1))
 
 
+LADDER_JSON = ROOT / "docs" / "runs" / "ladder.json"  # --repeat 3 --json 存下的梯子：stability 表的“默认”一列取它
+
+
+def ladder_defaults(path=LADDER_JSON):
+    """梯子上每一课默认设置的 (验证集损失, 训练损失)：{课: (val, train)}。"""
+    return {row["lesson"]: (row["curve"][-1][2], row["curve"][-1][1]) for row in json.loads(path.read_text(encoding="utf-8"))[0]}
+
+
 def seeds_markdown(rows):
-    table = {1337: {n: measured_default(LESSONS[n - 1][1]) for n in SEED_LESSONS}}  # 默认的种子：文档字符串里的数
+    """换种子的表：每个种子一行（都来自同一次 --seeds 运行，同样的线程数）。"""
+    table = {}
     for row in rows:
         table.setdefault(row["seed"], {})[row["lesson"]] = row["curve"][-1][2]
     lines = ["| 种子 | v1 | v4 | v6 | v7 | v4 − v1 | v7 − v6 |", "|---|---:|---:|---:|---:|---:|---:|"]
     for seed, v in table.items():
         if len(v) == len(SEED_LESSONS):
-            name = f"{seed}（默认，2 个线程）" if seed == 1337 else str(seed)
+            name = f"{seed}（默认）" if seed == 1337 else str(seed)
             lines.append(f"| {name} | {v[1]:.4f} | {v[4]:.4f} | {v[6]:.4f} | {v[7]:.4f} | {v[4] - v[1]:+.4f} | {v[7] - v[6]:+.4f} |")
     return "\n".join(lines)
 
 
-def stability_markdown(rows):
+def stability_markdown(rows, defaults):
+    """训练 4 倍长的表：每一行和梯子上同一课默认设置的验证集损失（defaults，ladder_defaults() 读出的）相减。"""
     lines = ["| 课 | 默认 4000 步的验证集损失 | 16000 步的验证集损失 | 训练损失 | 差 |", "|---|---:|---:|---:|---:|"]
     for row in sorted(rows, key=lambda row: (row["lesson"], row["extra"])):
-        default = measured_default(LESSONS[row["lesson"] - 1][1])
+        default = defaults[row["lesson"]][0]
         _, train_loss, val_loss, _ = row["curve"][-1]
         name = f"v{row['lesson']}" + (f"，`{row['extra']}`" if row["extra"] else "")
         lines.append(f"| {name} | {default:.4f} | {val_loss:.4f} | {train_loss:.4f} | {val_loss - default:+.4f} |")
@@ -306,6 +385,23 @@ def run_cpu_recipe(args):
     return [row]
 
 
+def describe_resume(row):
+    """v12 的“试一试”：中途按 Ctrl-C、再运行它打印的续训命令，最后一行是什么、和一口气训练完的一样不一样。"""
+    resumed = row["interrupted"]
+    same = resumed["curve"][-1][:3] == row["curve"][-1][:3]
+    return (f"{describe(resumed)}（第 {resumed['stopped_at']} 步按的 Ctrl-C，退出码 {resumed['exit_code']}；"
+            f"最后一行{'和一口气训练完的逐位相同' if same else '和一口气训练完的不同！'}）")
+
+
+def write_resume(row):
+    """把 v12 文档字符串里续训那一条“试一试”后面的注释换成这次量的。"""
+    file = "babygpt_v12_wandb.py"
+    for line, command in tries(file):
+        if written_by(command) == "cpu_recipe":
+            indent = line[: len(line) - len(line.lstrip())]
+            write_back(file, [(line, f"{indent}{command}  # {describe_resume(row)}")])
+
+
 def update_docs(rows):
     """README 的表格和各课文档字符串里“默认设置下……”那一句，换成这次量出的数字。"""
     write_table("ladder-table", table_markdown(rows))
@@ -321,14 +417,17 @@ def update_docs(rows):
 
 def write(runs):
     """按结果的种类写回：“试一试”的注释、换种子的表、训练 4 倍长的表，或者默认设置的表 + 图 + 文档字符串
-    （默认设置跑了几遍时，用时取中位数）。v12 的 CPU 配方不写回。"""
+    （默认设置跑了几遍时，用时取中位数），或者 v12 的 CPU 配方中途按 Ctrl-C 再续训的那条“试一试”。"""
     rows = runs[0]
     if "try" in rows[0]:
         write_tries(rows)
+    elif "command" in rows[0]:
+        if "interrupted" in rows[0]:
+            write_resume(rows[0])
     elif "seed" in rows[0]:
         write_table("seeds-table", seeds_markdown(rows))
     elif "max_iters" in rows[0]:
-        write_table("stability-table", stability_markdown(rows))
+        write_table("stability-table", stability_markdown(rows, ladder_defaults()))
     elif [row.get("lesson") for row in rows] == list(range(1, 11)):  # 只跑了其中几课时不写：表要完整
         rows = median_of_runs(runs)
         draw(rows, ROOT / "docs" / "ladder.png")
@@ -340,7 +439,8 @@ def main(argv=None):
     parser.add_argument("--lessons", type=int, nargs="+", default=list(range(1, 11)), help="跑哪几课（默认 1-10）")
     parser.add_argument("--extra", default="", help="追加给每一课的参数（给了它就不画图、不写回）")
     parser.add_argument("--repeat", type=int, default=1, help="默认设置整个跑几遍（每遍先量 R），用时取中位数")
-    parser.add_argument("--tries", action="store_true", help="只跑“试一试”的命令")
+    parser.add_argument("--r", action="store_true", help="只量这台机器的 R（一分钟上下）")
+    parser.add_argument("--tries", action="store_true", help="只跑每一站“试一试”的命令")
     parser.add_argument("--seeds", type=int, nargs="*", help="只跑 v1、v4、v6、v7 换这些种子")
     parser.add_argument("--stability", action="store_true", help="只跑 v5-v10，步数是默认的 4 倍")
     parser.add_argument("--cpu_recipe", action="store_true", help="只跑 R 和 v12 的 CPU 配方（README 快速开始里的那条命令）")
@@ -358,6 +458,9 @@ def main(argv=None):
     if args.from_json:  # 每个文件存的是一遍或几遍的结果
         runs = [run for file in args.from_json for run in json.loads(Path(file).read_text(encoding="utf-8"))]
         write(runs)
+        return
+    if args.r:
+        measure_r()
         return
     if args.tries:
         runs = [run_tries(args)]

@@ -54,24 +54,30 @@ def diff_size(a, b):
     return sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
 
 
-def run_curve(file, extra, threads=None):
-    """运行一个脚本（课程或入门脚本），返回 {"seconds": 秒数, "curve": [(步数, 训练损失, 验证损失, tokens/s), ...]}。
-    入门脚本没有训练步，curve 只有一行 (0, 训练集 NLL, 验证集 NLL, 0)。
+def run_script(file, extra, threads=None):
+    """像学习者在仓库里那样运行一个脚本（wandb 关掉），返回 (stdout, 秒数)；失败时带着它最后的输出报错。
     threads 给定时用这么多个 CPU 线程（OMP_NUM_THREADS）；损失在同样的线程数下逐位相同。"""
     env = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
-    cmd = [sys.executable, str(ROOT / file), *extra]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    seconds = time.perf_counter() - t0
-    curve = [(int(s), float(tr), float(va), int(tps.replace(",", ""))) for s, _, tr, va, tps in STEP_LINE.findall(proc.stdout)]
-    nll = dict(PRIMER_LINE.findall(proc.stdout))
+    proc = subprocess.run([sys.executable, str(ROOT / file), *extra], capture_output=True, text=True, env=env, cwd=ROOT)
+    if proc.returncode != 0 and "训练发散了" not in proc.stderr:  # 发散了也是一种结果（损失是 nan）：照样读学习曲线
+        raise RuntimeError(f"{file} {' '.join(extra)} 运行失败：\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return proc.stdout, time.perf_counter() - t0
+
+
+def run_curve(file, extra, threads=None):
+    """运行一个脚本（课程或入门脚本），返回 {"seconds": 秒数, "curve": [(步数, 训练损失, 验证损失, tokens/s), ...]}。
+    入门脚本没有训练步，curve 只有一行 (0, 训练集 NLL, 验证集 NLL, 0)。"""
+    out, seconds = run_script(file, extra, threads)
+    curve = [(int(s), float(tr), float(va), int(tps.replace(",", ""))) for s, _, tr, va, tps in STEP_LINE.findall(out)]
+    nll = dict(PRIMER_LINE.findall(out))
     if not curve and len(nll) == 2:
         curve = [(0, float(nll["训练集"]), float(nll["验证集"]), 0)]
-    if proc.returncode != 0 or not curve:
-        raise RuntimeError(f"{file} {' '.join(extra)} 运行失败：\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
-    focus = FOCUS_LINE.findall(proc.stdout)
+    if not curve:
+        raise RuntimeError(f"{file} {' '.join(extra)} 没有打印学习曲线：\n{out[-2000:]}")
+    focus = FOCUS_LINE.findall(out)
     focus = [(float(a), float(b)) for a, b in focus[len(focus) // 2 :]]  # 训练之前、之后各打印一遍：要之后的
     return {"seconds": seconds, "curve": curve, "focus": focus}
 

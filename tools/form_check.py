@@ -11,9 +11,16 @@
 - 词牌：训练集里至少 300 首、最常见的格式占九成五以上的词牌，从语料里数出来，不是手写的（现在是 8 个）。
 - 格式：训练集里至少两首词用过的每一种句式都算（见 data/prepare_tunes.py），合其中任何一种就算合格式。
 - 提示：语料里每首词都这样开始：空行、词牌名、一个空格（“\\n\\n浣溪沙 ”）。模型先写作者，再写正文，
-  写到空行为止（最多 300 字）。温度 0.8（采样器的默认值），不加任何约束。
+  写到空行为止（最多 300 字）。默认温度 0.8（和采样器一样），不加任何约束。
 - 两个分数：整首合格式的比例；逐句得分（第 i 句和最接近的格式的第 i 句字数相同的句数，除以两者中较多的句数）。
 - 参照：天花板是验证集里这些词牌的词本身（没见过的真词），地板是入门脚本数出来的 bigram，用同样的提示写。
+- 另外量一个数：正文里不同的字占多少（真词约 0.8；翻来覆去写同几个字的词低得多）。
+
+试一试：温度（--temperature）低，模型只挑最有把握的字；温度高，更敢挑不常见的字。格律和重复会怎样？
+（读 README 快速开始训练出的 model.pth；采样器的默认温度是 0.8）
+    python tools/form_check.py --temperature 0.3  # （待量）
+    python tools/form_check.py  # （待量）
+    python tools/form_check.py --temperature 1.2  # （待量）
 """
 
 import argparse
@@ -45,22 +52,30 @@ def checked_tunes(tunes):
     return [(name, [tuple(form) for form, _ in t["forms"]]) for name, t in sorted(chosen, key=lambda x: -x[1]["poems"])]
 
 
+def distinct_share(body):
+    """正文里不同的字占所有字的比例（标点、换行不算）：真词约 0.8，一再重复同几个字的词低得多。"""
+    chars = [c for c in body if c.isalpha()]
+    return len(set(chars)) / len(chars) if chars else 0.0
+
+
 def score_poems(poems_by_tune, tunes):
-    """{词牌: [写出来的文字（提示之后的部分）]} -> {"tunes": {词牌: (整首, 逐句, 首数)}, "whole": ..., "phrase": ...}。
-    文字的第一行是作者，之后是正文，到空行为止。"""
+    """{词牌: [写出来的文字（提示之后的部分）]} -> {"tunes": {词牌: (整首, 逐句, 首数)}, "whole": ..., "phrase": ...,
+    "distinct": ...}。文字的第一行是作者，之后是正文，到空行为止。"""
     forms = dict(tunes)
-    table = {}
+    table, distinct = {}, []
     for tune, poems in poems_by_tune.items():
         scores = []
         for text in poems:
             _, _, rest = text.partition("\n")
-            lengths = sampler.phrase_lengths(rest.split("\n\n")[0])
-            _, score, broken = sampler.check_form(lengths, forms[tune])
+            body = rest.split("\n\n")[0]
+            _, score, broken = sampler.check_form(sampler.phrase_lengths(body), forms[tune])
             scores.append((broken is None, score))
+            distinct.append(distinct_share(body))
         table[tune] = (statistics.mean(k for k, _ in scores), statistics.mean(s for _, s in scores), len(scores))
     return {"tunes": table,
             "whole": statistics.mean(w for w, _, _ in table.values()),
-            "phrase": statistics.mean(p for _, p, _ in table.values())}
+            "phrase": statistics.mean(p for _, p, _ in table.values()),
+            "distinct": statistics.mean(distinct)}
 
 
 def held_out_poems(tunes):
@@ -121,8 +136,8 @@ def as_sampler_model(model, config, vocab_size):
 
 def check_checkpoint(args, tunes):
     model, chars, checkpoint = sampler.load_checkpoint(args.ckpt_path, "cpu")
-    poems = model_poems(model, chars, tunes, args.n, args.seed)
-    return {"kind": "checkpoint", "ckpt_path": args.ckpt_path, "val_loss": checkpoint.get("val_loss"),
+    poems = model_poems(model, chars, tunes, args.n, args.seed, args.temperature)
+    return {"kind": "checkpoint", "ckpt_path": args.ckpt_path, "temperature": args.temperature, "val_loss": checkpoint.get("val_loss"),
             "step": checkpoint.get("step"), "model": score_poems(poems, tunes), "poems": poems,
             "ceiling": score_poems(held_out_poems(tunes), tunes),
             "floor": score_poems(bigram_poems(tunes, args.n, args.seed), tunes)}
@@ -137,7 +152,7 @@ def train_with_form_checks(args, tunes):
     config, tokenizer, splits, _ = prepare(v12, args.train.split())
     torch.manual_seed(config.seed)
     model = v12.BabyGPT(config, len(tokenizer.chars))
-    v12.warn_if_slow_on_cpu(model, splits, config, "cpu")  # main() 里也有这一步（它会用掉两个批次的随机数）
+    v12.warn_if_slow_on_cpu(model, splits, config, "cpu")  # main() 里也有这一步（它不动随机数，有没有都一样）
     curve, form_seconds = [], 0.0
     real_estimate_loss = v12.estimate_loss
 
@@ -188,18 +203,25 @@ def who(result):
 
 
 def form_summary(results):
-    """README 里的小表：天花板、每个模型、地板，各自的整首 / 逐句（8 个词牌平均）。天花板和地板取第一个结果的。"""
+    """README 里的小表：天花板、每个模型、地板，各自的整首 / 逐句（8 个词牌平均）和不同的字占多少。天花板和地板取第一个结果的。"""
     c, f = results[0]["ceiling"], results[0]["floor"]
-    lines = ["| 谁写的（8 个词牌） | 整首合格式 | 逐句得分 |",
-             "|---|---:|---:|",
-             f"| 验证集里的真词（天花板） | {c['whole']:.2f} | {c['phrase']:.2f} |"]
+    lines = ["| 谁写的（8 个词牌） | 整首合格式 | 逐句得分 | 不同的字占 |",
+             "|---|---:|---:|---:|",
+             f"| 验证集里的真词（天花板） | {c['whole']:.2f} | {c['phrase']:.2f} | {c['distinct']:.2f} |"]
     for result in results:
         m = result["model"]
         step = f"，训练 {result['step']} 步" if result.get("step") else ""
         loss = f"，验证集损失 {result['val_loss']:.4f}" if result.get("val_loss") else ""
-        lines.append(f"| {who(result)}（温度 0.8{step}{loss}） | **{m['whole']:.2f}** | **{m['phrase']:.2f}** |")
-    lines.append(f"| 入门脚本数出来的 bigram（地板） | {f['whole']:.2f} | {f['phrase']:.2f} |")
+        lines.append(f"| {who(result)}（温度 {result.get('temperature', 0.8):g}{step}{loss}） | **{m['whole']:.2f}** | "
+                     f"**{m['phrase']:.2f}** | {m['distinct']:.2f} |")
+    lines.append(f"| 入门脚本数出来的 bigram（地板） | {f['whole']:.2f} | {f['phrase']:.2f} | {f['distinct']:.2f} |")
     return "\n".join(lines)
+
+
+def one_line(result):
+    """一次格律检查，说成一行（“试一试”后面的注释就是它）。"""
+    m = result["model"]
+    return f"温度 {result['temperature']:g}：整首 {m['whole']:.2f}，逐句 {m['phrase']:.2f}，不同的字占 {m['distinct']:.2f}"
 
 
 def samples(results, tunes):
@@ -260,6 +282,7 @@ def main(argv=None):
     parser.add_argument("--ckpt_path", default="model.pth", help="要检查的 v12 检查点（默认：model.pth）")
     parser.add_argument("--n", type=int, default=20, help="每个词牌写几首（默认：20）")
     parser.add_argument("--seed", type=int, default=1337)
+    parser.add_argument("--temperature", type=float, default=0.8, help="写词的温度（默认：0.8，和采样器一样）")
     parser.add_argument("--train", help="不读检查点：用这些 v12 的参数在进程里训练，每次评估时量格律")
     parser.add_argument("--measure_r", action="store_true", help="和 --train 一起：先量一次 R，用时才能换算成 R")
     parser.add_argument("--label", help="这个模型叫什么（图例、表里用）；默认是 README 的 CPU 配方")
@@ -288,6 +311,7 @@ def main(argv=None):
         print(form_table(result))
         print(form_summary(results))
         print(samples(results, tunes))
+        print(one_line(result))
         if args.write:
             write_table("form-table", form_table(result))
             write_table("form-summary", form_summary(results))
