@@ -438,12 +438,13 @@ def warn_if_slow_on_cpu(model, splits, config, device):
     one_eval = per_step * 2 * config.eval_iters / 3  # 评估只有前向，约是训练一步的 1/3；训练集、验证集各 eval_iters 批
     total = per_step * config.max_iters + one_eval * (config.max_iters // config.eval_interval + 1)
     if total > 20 * 60:
+        every = f"{one_eval / 60:.0f} 分钟" if one_eval >= 60 else f"{one_eval:.0f} 秒"
         print(f"注意：在这台机器的 CPU 上，按现在的设置训练大约要 {total / 60:.0f} 分钟"
-              f"（试跑两步估计的；每次评估约 {one_eval / 60:.0f} 分钟，第一行进度要等第 0 步的评估做完）。")
-        recipe = dict(zip(CPU_RECIPE.split()[::2], map(float, CPU_RECIPE.split()[1::2])))
-        work = [math.prod(get(k) for k in ("max_iters", "batch_size", "block_size", "n_layer", "n_embed"))
-                for get in (lambda k: getattr(config, k, 1), lambda k: recipe[f"--{k}"])]  # 粗略的计算量：步数 × 每步的字数 × 层数 × 宽度
-        if work[0] > work[1]:  # 已经是 CPU 配方（或者更小）就不必再推荐它了
+              f"（试跑两步估计的；每次评估约 {every}，第一行进度要等第 0 步的评估做完）。")
+        recipe = dict(zip(CPU_RECIPE.split()[::2], map(float, CPU_RECIPE.split()[1::2])))  # {"--max_iters": 7300.0, ...}
+        keys = ("max_iters", "batch_size", "block_size", "n_layer", "n_embed")  # 粗略的计算量：步数 × 每步的字数 × 层数 × 宽度
+        mine = math.prod(getattr(config, k, 1) for k in keys)  # v6 之前没有 n_layer，就算一层
+        if mine > math.prod(recipe[f"--{k}"] for k in keys):  # 已经是 CPU 配方（或者更小）就不必再推荐它了
             print(f"CPU 上请改用 README 快速开始里的 CPU 配方（同样的 GPT，小一些的设置）：python babygpt_v12_wandb.py {CPU_RECIPE}")
 
 

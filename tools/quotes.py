@@ -7,8 +7,8 @@
   （损失和用时都引用），walked 是中途按 Ctrl-C 再续训的那一遍（v12 的“试一试”），earlier 是以前别的机器上量的用时；
 - docs/runs/gpu_recipe.json：一块 H200 上跑 v12 默认值（GPU 配方）的那一次；
 - docs/runs/kvcache.json：tools/benchmark_kvcache.py 量的缓存加速（v12 默认大小的模型、CPU 配方的模型）；
-- docs/runs/tries.json：tools/benchmark_lessons.py --tries 跑的每一站的“试一试”（采样器 --compare 的加速在这里）；
-- docs/runs/ladder.json：tools/benchmark_lessons.py --repeat 3 的梯子（R 和合计）。
+- docs/runs/tries.json：tools/benchmark_lessons.py --tries 跑的每一站的“试一试”（采样器 --compare 的加速、bigram 的 NLL 在这里）。
+表格（梯子、换种子、训练更久、格律）和“试一试”的注释不在这里：它们由写它们的工具从运行记录整张重新生成，tests/test_numbers.py 比较。
 QUOTES 的每一条是（文件，正则，数的名字）：正则里的第一组就是引用的那个数，每个文件里至少要出现一次。
 """
 
@@ -57,11 +57,9 @@ def facts():
     compare = next(row for row in load("tries.json") if row["try"].startswith("python babygpt_sample_with_kvcache.py --compare"))
     kv = load("kvcache.json")
     gpu = load("gpu_recipe.json")
-    ladder = load("ladder.json")
     small = parameters(v10.BabyGPT(v10.Config(), VOCAB))
     big = parameters(v12.BabyGPT(v12.Config(), VOCAB))
     recipe = parameters(v12.BabyGPT(v12.parse_args(v12.CPU_RECIPE.split()), VOCAB))
-    ladder_totals = [sum(row["seconds"] for row in rows) for rows in ladder]
     return {
         "cpu_val": f"{val:.4f}",
         "cpu_train": f"{train:.4f}",
@@ -81,8 +79,6 @@ def facts():
         "gpu_val": f"{gpu['val_loss']:.4f}",
         "gpu_train": f"{gpu['train_loss']:.4f}",
         "gpu_seconds": f"{gpu['seconds']:.0f}",
-        "ladder_r": f"{statistics.median(rows[0]['r'] for rows in ladder):.0f}",
-        "ladder_minutes": f"{min(ladder_totals) / 60:.0f} 到 {max(ladder_totals) / 60:.0f}",
     }
 
 
