@@ -21,28 +21,23 @@ from pathlib import Path
 import torch
 
 from attention_focus import attention_weights  # 同一个目录里的脚本
-from common import load_lesson, prepare, use_cjk_font
+from common import load_lesson, prepare, read_checkpoint, use_cjk_font
 
 DEFAULT_TEXT = "大江东去，浪淘尽，千古风流人物。"
 PUNCTUATION = "，。、；：？！"
 
 
 def model_from_checkpoint(path):
-    """读 babygpt_v12_wandb.py 的检查点：返回 (模型, 词表)。"""
+    """读 babygpt_v12_wandb.py 的检查点：返回 (模型, 词表, 说明)。"""
     import babygpt_v12_wandb as v12  # common 把仓库顶层加进了导入路径
 
-    if not Path(path).exists():
-        sys.exit(f"错误：找不到检查点 {path}。先运行 python babygpt_v12_wandb.py（CPU 配方见 README），或用 --lesson 训练一课")
+    checkpoint, config = read_checkpoint(path)
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        saved = checkpoint["config"]
-        config = v12.Config(**{**saved, "prompt": tuple(saved["prompt"]), "device": "cpu"})
         model = v12.BabyGPT(config, len(checkpoint["chars"]))
         model.load_state_dict(checkpoint["model"])
-    except Exception as e:  # 损坏、不是 v12 的检查点、参数对不上……
+    except Exception as e:  # 参数的名字、形状对不上
         sys.exit(f"错误：{path} 不是能读的 v12 检查点（{e.__class__.__name__}）")
-    step = checkpoint.get("step")
-    return model.eval(), checkpoint["chars"], f"{Path(path).name}（v12，训练了 {step} 步）"
+    return model.eval(), checkpoint["chars"], f"{Path(path).name}（v12，训练了 {checkpoint.get('step')} 步）"
 
 
 def model_from_lesson(number, lesson_args):

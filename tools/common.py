@@ -165,3 +165,18 @@ def use_cjk_font():
     plt.rcParams["font.family"] = name
     plt.rcParams["axes.unicode_minus"] = False  # 这个字体里没有 Unicode 的负号
     return {chr(c) for c in TTFont(str(FONT)).getBestCmap()}
+
+
+def read_checkpoint(path):
+    """读 babygpt_v12_wandb.py 存的检查点：返回 (检查点, v12 的 Config)。文件不存在、读不出来、不是 v12 存的，只说一句就退出。"""
+    import babygpt_v12_wandb as v12
+
+    if not Path(path).exists():
+        sys.exit(f"错误：找不到检查点 {path}。先运行 python babygpt_v12_wandb.py（CPU 配方见 README）")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        saved = checkpoint["config"]
+        config = v12.Config(**{**saved, "prompt": tuple(saved["prompt"]), "device": "cpu"})
+    except Exception as e:  # 损坏、不是 v12 的检查点……
+        sys.exit(f"错误：{path} 不是能读的 v12 检查点（{e.__class__.__name__}）")
+    return checkpoint, config

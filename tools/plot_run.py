@@ -10,24 +10,15 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
-
-from common import use_cjk_font
+from common import read_checkpoint, use_cjk_font
 
 import babygpt_v12_wandb as v12  # common 把仓库顶层加进了导入路径
 
 
 def load_history(path):
     """读 v12 的检查点：返回 (配置, [(步数, 训练损失, 验证集损失)])。出问题时只说一句就退出。"""
-    if not Path(path).exists():
-        sys.exit(f"错误：找不到检查点 {path}。先运行 python babygpt_v12_wandb.py（CPU 配方见 README）")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        saved = checkpoint["config"]
-        config = v12.Config(**{**saved, "prompt": tuple(saved["prompt"])})
-        history = [tuple(row) for row in checkpoint["history"]]
-    except Exception as e:  # 损坏、不是 v12 的检查点……
-        sys.exit(f"错误：{path} 不是能读的 v12 检查点（{e.__class__.__name__}）")
+    checkpoint, config = read_checkpoint(path)
+    history = [tuple(row) for row in checkpoint.get("history") or []]
     if not history:
         sys.exit(f"错误：{path} 里没有评估记录（训练还没到第一次评估就停了）")
     return config, history
