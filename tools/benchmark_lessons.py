@@ -8,7 +8,7 @@
     python tools/benchmark_lessons.py --lessons 1 4 10     # 只跑其中几课
     python tools/benchmark_lessons.py --extra "--max_iters 500"   # 给每一课追加参数（调参用，不画图）
     python tools/benchmark_lessons.py --tries              # 只跑每一站文档字符串里“试一试”的命令（STATIONS）
-    python tools/benchmark_lessons.py --seeds 1 2          # 只跑 v1、v4、v6、v7 换种子
+    python tools/benchmark_lessons.py --seeds 1337 1 2 --threads 1   # 只跑 v1、v4、v6、v7、v9、v10 换种子
     python tools/benchmark_lessons.py --stability          # 只跑 v5-v10，步数是默认的 4 倍（再加 v6 把余弦也拉长的一次）
     python tools/benchmark_lessons.py --cpu_recipe --interrupt_at 2920   # R 和 v12 的 CPU 配方；再中途按 Ctrl-C、续训一遍
     python tools/benchmark_lessons.py --write              # 同时把量出的数字写回表格（README 和 docs/ 里的）和文档字符串
@@ -37,7 +37,7 @@ from pathlib import Path
 
 from common import LESSONS, ROOT, diff_size, machine, measure_r, run_curve, run_script, use_cjk_font, write_back, write_table
 
-SEED_LESSONS = (1, 4, 6, 7)  # 换种子也要成立：v4 < v1、v7 < v6
+SEED_LESSONS = (1, 4, 6, 7, 9, 10)  # 换种子也要成立：v4 < v1、v7 < v6；v10 − v9（dropout 的代价）随种子变多少
 DEFAULT_LINE = re.compile(r"默认设置下（2 核 CPU，约 \d+ 秒，[\d.]+ R）：验证集损失 ([\d.]+)，训练损失 ([\d.]+)")
 
 
@@ -292,11 +292,12 @@ def seeds_markdown(rows):
     table = {}
     for row in rows:
         table.setdefault(row["seed"], {})[row["lesson"]] = row["curve"][-1][2]
-    lines = ["| 种子 | v1 | v4 | v6 | v7 | v4 − v1 | v7 − v6 |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| 种子 | v1 | v4 | v6 | v7 | v9 | v10 | v4 − v1 | v7 − v6 | v10 − v9 |", "|---|" + "---:|" * 9]
     for seed, v in table.items():
         if len(v) == len(SEED_LESSONS):
             name = f"{seed}（默认）" if seed == 1337 else str(seed)
-            lines.append(f"| {name} | {v[1]:.4f} | {v[4]:.4f} | {v[6]:.4f} | {v[7]:.4f} | {v[4] - v[1]:+.4f} | {v[7] - v[6]:+.4f} |")
+            losses = " | ".join(f"{v[n]:.4f}" for n in SEED_LESSONS)
+            lines.append(f"| {name} | {losses} | {v[4] - v[1]:+.4f} | {v[7] - v[6]:+.4f} | {v[10] - v[9]:+.4f} |")
     return "\n".join(lines)
 
 
@@ -441,7 +442,7 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=1, help="默认设置整个跑几遍（每遍先量 R），用时取中位数")
     parser.add_argument("--r", action="store_true", help="只量这台机器的 R（一分钟上下）")
     parser.add_argument("--tries", action="store_true", help="只跑每一站“试一试”的命令")
-    parser.add_argument("--seeds", type=int, nargs="*", help="只跑 v1、v4、v6、v7 换这些种子")
+    parser.add_argument("--seeds", type=int, nargs="*", help="只跑 v1、v4、v6、v7、v9、v10 换这些种子")
     parser.add_argument("--stability", action="store_true", help="只跑 v5-v10，步数是默认的 4 倍")
     parser.add_argument("--cpu_recipe", action="store_true", help="只跑 R 和 v12 的 CPU 配方（README 快速开始里的那条命令）")
     parser.add_argument("--ckpt_path", default="model.pth", help="--cpu_recipe 的检查点写到哪里（默认：model.pth）")
