@@ -13,9 +13,10 @@
 （平均分配时，当前字分到 0.21）。和 v3 的“试一试”比一比：有的头比 v3 的单头更专心地守着当前字，
 有的头把更多的注意力分给了前面的字。
     python tools/attention_focus.py --lesson 4 -- --max_iters 1000  # 验证集 5.44，训练集 5.40；当前字/前一个字 0.49/0.24、0.36/0.19、0.70/0.21、0.68/0.19
-头的个数怎么影响损失？总宽度不变（n_embed 64），1 个头就是 v3 的做法（一个 64 维的头），8 个头每个只有 8 维：
-    python babygpt_v4_multihead_attention.py --n_head 1  # （待量）
-    python babygpt_v4_multihead_attention.py --n_head 8  # （待量）
+头的个数怎么影响损失？总宽度不变（n_embed 64），1 个头就是 v3 的做法（一个 64 维的头），8 个头每个只有 8 维。
+1 个头的 v4 和 v3 一样差，多头的好处不在参数多，而在分工：
+    python babygpt_v4_multihead_attention.py --n_head 1  # 验证集 4.93，训练集 4.89
+    python babygpt_v4_multihead_attention.py --n_head 8  # 验证集 4.71，训练集 4.64
 
 下一课：diff babygpt_v4_multihead_attention.py babygpt_v5_feedforward.py
 """

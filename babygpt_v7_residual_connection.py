@@ -12,8 +12,8 @@
 试一试：和 v6 的“试一试”对照，同样训练 1000 步。没有残差时，叠得越多越差；有了残差，叠到 4 层也不再变差
 （1000 步还短，更深的模型还没来得及用上多出来的层；要看它变好，得训练得更久）：
     python babygpt_v7_residual_connection.py --max_iters 1000 --n_layer 1  # 验证集 5.09，训练集 5.05
-    python babygpt_v7_residual_connection.py --max_iters 1000  # 验证集 5.09，训练集 5.06
-    python babygpt_v7_residual_connection.py --max_iters 1000 --n_layer 4  # 验证集 5.09，训练集 5.05
+    python babygpt_v7_residual_connection.py --max_iters 1000  # 验证集 5.11，训练集 5.07
+    python babygpt_v7_residual_connection.py --max_iters 1000 --n_layer 4  # 验证集 5.09，训练集 5.06
 
 下一课：diff babygpt_v7_residual_connection.py babygpt_v8_projection.py
 """

@@ -14,8 +14,8 @@
 实话实说：这样也量不出投影层的好处，两者只差零点零几，v8 还略差一点。在这么小的模型里，
 后面的 MLP 和 lm_head 本来就会把各头写下的东西重新混合；投影层是 GPT-2 这样大的模型里的标准配置，
 在这门课的尺寸上，它的作用小到量不出来：
-    python babygpt_v7_residual_connection.py --max_iters 1000 --n_head 16  # 验证集 5.09，训练集 5.05
-    python babygpt_v8_projection.py --max_iters 1000 --n_head 16  # 验证集 5.11，训练集 5.08
+    python babygpt_v7_residual_connection.py --max_iters 1000 --n_head 16  # 验证集 5.08，训练集 5.05
+    python babygpt_v8_projection.py --max_iters 1000 --n_head 16  # 验证集 5.11，训练集 5.09
 
 下一课：diff babygpt_v8_projection.py babygpt_v9_layer_norm.py
 """

@@ -54,6 +54,11 @@ def tries(file):
     return found
 
 
+def loss_text(loss):
+    """损失写成两位小数；失控到几百以上的，写成带千分位的整数。"""
+    return f"{loss:,.0f}" if math.isfinite(loss) and loss >= 100 else f"{loss:.2f}"
+
+
 def describe(result):
     """一次运行的结果写成一句话，和文档字符串里“试一试”命令后面的注释一样。"""
     if result.get("kind") == "compare":  # 采样器的 --compare：跑了几遍，加速比取中位数
@@ -73,7 +78,7 @@ def describe(result):
     if result.get("kind") == "form":  # tools/form_check.py 打印的最后一行
         return result["line"]
     _, train_loss, val_loss, _ = result["curve"][-1]
-    text = f"验证集 {val_loss:.2f}，训练集 {train_loss:.2f}"
+    text = f"验证集 {loss_text(val_loss)}，训练集 {loss_text(train_loss)}"
     if not math.isfinite(val_loss):
         first = next(s for s, _, v, _ in result["curve"] if not math.isfinite(v))
         text = f"验证集 {val_loss}，训练集 {train_loss}：发散了，第 {first} 步的评估已经是 {val_loss}"
@@ -390,7 +395,8 @@ def describe_resume(row):
     """v12 的“试一试”：中途按 Ctrl-C、再运行它打印的续训命令，最后一行是什么、和一口气训练完的一样不一样。"""
     resumed = row["interrupted"]
     same = resumed["curve"][-1][:3] == row["curve"][-1][:3]
-    return (f"{describe(resumed)}（第 {resumed['stopped_at']} 步按的 Ctrl-C，退出码 {resumed['exit_code']}；"
+    _, train_loss, val_loss, _ = resumed["curve"][-1]
+    return (f"验证集 {val_loss:.4f}，训练集 {train_loss:.4f}（第 {resumed['stopped_at']} 步按的 Ctrl-C，退出码 {resumed['exit_code']}；"
             f"最后一行{'和一口气训练完的逐位相同' if same else '和一口气训练完的不同！'}）")
 
 

@@ -18,9 +18,9 @@
 
 试一试：温度（--temperature）低，模型只挑最有把握的字；温度高，更敢挑不常见的字。格律和重复会怎样？
 （读 README 快速开始训练出的 model.pth；采样器的默认温度是 0.8）
-    python tools/form_check.py --temperature 0.3  # （待量）
-    python tools/form_check.py  # （待量）
-    python tools/form_check.py --temperature 1.2  # （待量）
+    python tools/form_check.py --temperature 0.3  # 温度 0.3：整首 0.01，逐句 0.31，不同的字占 0.66
+    python tools/form_check.py  # 温度 0.8：整首 0.01，逐句 0.31，不同的字占 0.91
+    python tools/form_check.py --temperature 1.2  # 温度 1.2：整首 0.00，逐句 0.23，不同的字占 0.94
 """
 
 import argparse

@@ -57,6 +57,11 @@ def facts():
     compare = next(row for row in load("tries.json") if row["try"].startswith("python babygpt_sample_with_kvcache.py --compare"))
     kv = load("kvcache.json")
     gpu = load("gpu_recipe.json")
+    seeds = {}
+    for row in load("seeds.json")[0]:
+        seeds.setdefault(row["seed"], {})[row["lesson"]] = row["curve"][-1][2]
+    dropout_cost = sorted(v[10] - v[9] for v in seeds.values())
+    ladder = {row["lesson"]: row["curve"][-1][2] for row in load("ladder.json")[0]}
     small = parameters(v10.BabyGPT(v10.Config(), VOCAB))
     big = parameters(v12.BabyGPT(v12.Config(), VOCAB))
     recipe = parameters(v12.BabyGPT(v12.parse_args(v12.CPU_RECIPE.split()), VOCAB))
@@ -78,6 +83,9 @@ def facts():
         "speedup_cpu_model": f"{statistics.median(compare['speedups']):.1f}",
         "speedup_gpu_model": f"{statistics.median(kv['gpu_size']['speedups']):.1f}",
         "speedup_cpu_model_500": f"{statistics.median(kv['cpu_recipe']['speedups']):.1f}",
+        "dropout_ladder": f"{abs(ladder[10] - ladder[9]):.3f}",
+        "dropout_ladder_sign": "低" if ladder[10] < ladder[9] else "高",
+        "dropout_seeds": f"{dropout_cost[0]:+.3f} 到 {dropout_cost[-1]:+.3f}",
         "gpu_val": f"{gpu['val_loss']:.4f}",
         "gpu_train": f"{gpu['train_loss']:.4f}",
         "gpu_seconds": f"{gpu['seconds']:.0f}",
@@ -97,7 +105,7 @@ QUOTES = [  # （文件，正则，数的名字）
     ("README.md", r"整条命令 (\d+) 秒，验证集损失 \*\*", "gpu_seconds"),
     ("README.md", r"秒，验证集损失 \*\*" + NUMBER, "gpu_val"),
     ("README.md", r"参数是 v10 的 (\d+) 倍", "gpu_vs_v10"),
-    ("README.md", r"在快速开始的模型上缓存快 ([\d.]+) 倍", "speedup_cpu_model"),
+    ("README.md", r"在快速开始的模型上写 200 个字，缓存快 ([\d.]+) 倍", "speedup_cpu_model"),
     ("README.md", r"模型上快 ([\d.]+) 倍", "speedup_gpu_model"),
     ("README.md", r"we measured; val loss ([\d.]+), [\d.]+ below", "cpu_val"),
     ("README.md", r"we measured; val loss [\d.]+, ([\d.]+) below", "below_bigram"),
@@ -122,7 +130,7 @@ QUOTES = [  # （文件，正则，数的名字）
     ("docs/v12.md", r"（训练损失 " + NUMBER + r"），\n训练约", "gpu_train"),
     ("docs/v12.md", r"整条命令 (\d+) 秒。", "gpu_seconds"),
     ("docs/v12.md", r"：(\d+ 万)参数的模型每步", "gpu_params"),
-    ("docs/kvcache.md", r"写到这首词结束）快 \*\*([\d.]+) 倍\*\*", "speedup_cpu_model"),
+    ("docs/kvcache.md", r"--max_new_tokens 200`）快 \*\*([\d.]+) 倍\*\*", "speedup_cpu_model"),
     ("docs/kvcache.md", r"一口气写 500 个字：快 \*\*([\d.]+) 倍\*\*", "speedup_cpu_model_500"),
     ("docs/kvcache.md", r"取中位数：快 \*\*([\d.]+) 倍\*\*", "speedup_gpu_model"),
     ("babygpt_v12_wandb.py", r"验证集损失 " + NUMBER + r"，训练损失 [\d.]+，整条命令", "cpu_val"),
@@ -131,6 +139,9 @@ QUOTES = [  # （文件，正则，数的名字）
     ("babygpt_v12_wandb.py", r"bigram（[\d.]+）低 " + NUMBER, "below_bigram"),
     ("babygpt_v12_wandb.py", r"bigram（([\d.]+)）低", "bigram_val"),
     ("docs/v12.md", r"bigram（([\d.]+)）低", "bigram_val"),
+    ("babygpt_v10_dropout.py", r"上面这一行（2 个线程）比 v9 [低高] ([\d.]+)；", "dropout_ladder"),
+    ("babygpt_v10_dropout.py", r"上面这一行（2 个线程）比 v9 ([低高])", "dropout_ladder_sign"),
+    ("babygpt_v10_dropout.py", r"三个种子都比 v9 高，从 ([+\-\d.]+ 到 [+\-\d.]+)。", "dropout_seeds"),
     ("babygpt_v11_hyper_params.py", r"一共 (\d+ 万)个参数", "gpu_params"),
     ("babygpt_v11_hyper_params.py", r"字向量表和 lm_head 里有 (\d+ 万)", "gpu_params_table"),
     ("babygpt_v11_hyper_params.py", r"6 个 Block 里有 (\d+ 万)", "gpu_params_blocks"),
