@@ -53,8 +53,8 @@ def facts():
     timed = runs + cpu.get("earlier", [])  # 别的机器、别的日子量的用时也算进范围
     minutes = [run["seconds"] / 60 for run in timed]
     rs = [run["r"] for run in timed]
-    bigram = next(row for row in load("tries.json") if row["try"] == "python simplebigrammodel_with_comments.py")["curve"][0][2]
-    compare = next(row for row in load("tries.json") if row["try"].startswith("python babygpt_sample_with_kvcache.py --compare"))
+    bigram = next(row for row in load("tries.json")[0] if row["try"] == "python simplebigrammodel_with_comments.py")["curve"][0][2]
+    compare = next(row for row in load("tries.json")[0] if row["try"].startswith("python babygpt_sample_with_kvcache.py --compare"))
     kv = load("kvcache.json")
     gpu = load("gpu_recipe.json")
     seeds = {}
@@ -62,6 +62,8 @@ def facts():
         seeds.setdefault(row["seed"], {})[row["lesson"]] = row["curve"][-1][2]
     dropout_cost = sorted(v[10] - v[9] for v in seeds.values())
     ladder = {row["lesson"]: row["curve"][-1][2] for row in load("ladder.json")[0]}
+    ends = {row["name"]: row for row in load("line_ends.json")}
+    stability = {(row["lesson"], row["extra"]): row["curve"][-1] for row in load("stability.json")[0]}
     small = parameters(v10.BabyGPT(v10.Config(), VOCAB))
     big = parameters(v12.BabyGPT(v12.Config(), VOCAB))
     recipe = parameters(v12.BabyGPT(v12.parse_args(v12.CPU_RECIPE.split()), VOCAB))
@@ -86,6 +88,11 @@ def facts():
         "dropout_ladder": f"{abs(ladder[10] - ladder[9]):.3f}",
         "dropout_ladder_sign": "低" if ladder[10] < ladder[9] else "高",
         "dropout_seeds": f"{dropout_cost[0]:+.3f} 到 {dropout_cost[-1]:+.3f}",
+        **{f"hit_{name}": f"{ends[name]['recall']:.2f}" for name in ("v1", "v3", "v6")},
+        **{f"false_{name}": f"{ends[name]['false_alarm']:.2f}" for name in ("v1", "v3", "v5", "v6", "v7")},
+        "v6_longer": f"{stability[(6, '')][2]:.2f}",
+        "v6_stretched": f"{stability[(6, '--lr_decay_iters 16000')][2]:.2f}",
+        "v6_stretched_train": f"{stability[(6, '--lr_decay_iters 16000')][1]:.2f}",
         "gpu_val": f"{gpu['val_loss']:.4f}",
         "gpu_train": f"{gpu['train_loss']:.4f}",
         "gpu_seconds": f"{gpu['seconds']:.0f}",
@@ -142,6 +149,26 @@ QUOTES = [  # （文件，正则，数的名字）
     ("babygpt_v10_dropout.py", r"上面这一行（2 个线程）比 v9 [低高] ([\d.]+)；", "dropout_ladder"),
     ("babygpt_v10_dropout.py", r"上面这一行（2 个线程）比 v9 ([低高])", "dropout_ladder_sign"),
     ("babygpt_v10_dropout.py", r"三个种子都比 v9 高，从 ([+\-\d.]+ 到 [+\-\d.]+)。", "dropout_seeds"),
+    ("babygpt_v3_self_attention.py", r"从 v1 的 ([\d.]+) 升到", "hit_v1"),
+    ("babygpt_v3_self_attention.py", r"升到 ([\d.]+)，句中误报", "hit_v3"),
+    ("babygpt_v3_self_attention.py", r"标点的比例从 ([\d.]+) 降到", "false_v1"),
+    ("babygpt_v3_self_attention.py", r"降到 ([\d.]+)。只看前一个字", "false_v3"),
+    ("babygpt_v6_block.py", r"该打标点的地方它有 ([\d.]+) 猜标点", "hit_v6"),
+    ("babygpt_v6_block.py", r"可句中也有 ([\d.]+) 误报", "false_v6"),
+    ("babygpt_v6_block.py", r"（v5 是 ([\d.]+)）", "false_v5"),
+    ("babygpt_v6_block.py", r"v7 的误报降到 ([\d.]+)。", "false_v7"),
+    ("babygpt_v6_block.py", r"v6 会停在 ([\d.]+)（训练集", "v6_stretched"),
+    ("babygpt_v6_block.py", r"（训练集也是 ([\d.]+)）", "v6_stretched_train"),
+    ("babygpt_v6_block.py", r"验证集是 ([\d.]+)（docs/ladder.md", "v6_longer"),
+    ("docs/ladder.md", r"没有残差的 v6 也是（([\d.]+)）", "v6_longer"),
+    ("docs/ladder.md", r"都停在 ([\d.]+)，和只按", "v6_stretched"),
+    ("docs/form.md", r"断句处 ([\d.]+) 猜中", "hit_v1"),
+    ("docs/form.md", r"句中却有 ([\d.]+) 误报", "false_v1"),
+    ("docs/form.md", r"断句已经好得多（([\d.]+) / [\d.]+）", "hit_v3"),
+    ("docs/form.md", r"断句已经好得多（[\d.]+ / ([\d.]+)）", "false_v3"),
+    ("docs/form.md", r"它在断句处 ([\d.]+) 猜标点", "hit_v6"),
+    ("docs/form.md", r"（句中误报 ([\d.]+)，回到", "false_v6"),
+    ("docs/form.md", r"误报最低\*\*（([\d.]+)）", "false_v7"),
     ("babygpt_v11_hyper_params.py", r"一共 (\d+ 万)个参数", "gpu_params"),
     ("babygpt_v11_hyper_params.py", r"字向量表和 lm_head 里有 (\d+ 万)", "gpu_params_table"),
     ("babygpt_v11_hyper_params.py", r"6 个 Block 里有 (\d+ 万)", "gpu_params_blocks"),
