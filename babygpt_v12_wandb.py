@@ -15,8 +15,8 @@
     diff babygpt_v11_hyper_params.py babygpt_v12_wandb.py
 
 CPU 配方（README 快速开始里的命令：n_embed 96、4 头、4 层、block_size 64、batch 16、学习率 3e-3、预热 200 步、
-不用 dropout、7300 步、余弦衰减排满 7300 步）在 2 核 CPU 上：验证集损失 4.1079，训练损失 3.9076，整条命令 10.7 R，
-比入门脚本数出来的 bigram（4.85）低 0.75。这些数由 python tools/benchmark_lessons.py --cpu_recipe 量出（格律见 docs/form.md）。
+不用 dropout、7300 步、余弦衰减排满 7300 步）在 2 核 CPU 上：验证集损失 4.0968，训练损失 3.8865，整条命令 15.1 R，
+比入门脚本数出来的 bigram（4.85）低 0.76。这些数由 python tools/benchmark_lessons.py --cpu_recipe 量出（格律见 docs/form.md）。
 CPU 上这点时间只够看大约 748 万个字，这时模型小一点、每步快一点反而学得多：6104 个字的输出层
 （lm_head 加上 softmax）占了每一步一半以上的计算。
 

@@ -260,13 +260,13 @@ def test_summary_and_samples_name_each_model_and_take_a_kept_poem_from_the_longe
     def result(label, poems, step):
         scored = form_check.score_poems({"浣溪沙": poems}, tunes)
         return {"kind": "checkpoint", "label": label, "step": step, "val_loss": 4.0, "model": scored, "poems": {"浣溪沙": poems},
-                "ceiling": {"whole": 0.97, "phrase": 0.99}, "floor": {"whole": 0.0, "phrase": 0.03}}
+                "ceiling": {"whole": 0.97, "phrase": 0.99, "distinct": 0.95}, "floor": {"whole": 0.0, "phrase": 0.03, "distinct": 0.87}}
 
     short, longer = result(None, [broken, broken], 7300), result("同一配方练 45 R", [broken, kept], 29600)
     lines = form_check.form_summary([short, longer]).splitlines()
-    assert lines[2] == "| 验证集里的真词（天花板） | 0.97 | 0.99 |"
-    assert lines[3] == "| README 的 CPU 配方（温度 0.8，训练 7300 步，验证集损失 4.0000） | **0.00** | **0.33** |"
-    assert lines[4] == "| 同一配方练 45 R（温度 0.8，训练 29600 步，验证集损失 4.0000） | **0.50** | **0.67** |"
+    assert lines[2] == "| 验证集里的真词（天花板） | 0.97 | 0.99 | 0.95 |"
+    assert lines[3] == "| README 的 CPU 配方（温度 0.8，训练 7300 步，验证集损失 4.0000） | **0.00** | **0.33** | 1.00 |"
+    assert lines[4] == "| 同一配方练 45 R（温度 0.8，训练 29600 步，验证集损失 4.0000） | **0.50** | **0.67** | 0.67 |"  # 合格式那首把一句重复三遍：不同的字只占 1/3
     assert lines[5].startswith("| 入门脚本数出来的 bigram（地板） |")
     text = form_check.samples([short, longer], tunes)
     assert text.index("同一配方练 45 R写的，合格式（7 7 7 7 7 7）") < text.index("苏轼")

@@ -12,6 +12,7 @@ import pytest
 import benchmark_lessons as bench
 import form_check
 import form_sweep
+import line_ends
 import quotes
 from common import ROOT, read_table
 
@@ -79,6 +80,16 @@ def test_the_resume_try_this_was_walked_like_a_learner():
 def test_seeds_and_stability_tables_are_their_run_files():
     assert read_table("seeds-table") == bench.seeds_markdown(load("seeds.json")[0])
     assert read_table("stability-table") == bench.stability_markdown(load("stability.json")[0], bench.ladder_defaults())
+
+
+def test_the_line_ends_table_is_its_run_file_and_its_losses_are_the_ladders():
+    """docs/form.md 说断句表的损失和梯子表逐位相同：是同一种训练，读的是同一批数。"""
+    rows = load("line_ends.json")
+    assert read_table("line-ends-table") == line_ends.line_ends_table(rows)
+    ladder = bench.ladder_defaults()
+    assert [row["lesson"] for row in rows[1:]] == list(range(1, 11))
+    assert all(f"{row['val_loss']:.4f}" == f"{ladder[row['lesson']][0]:.4f}" for row in rows[1:])
+    assert read_table("ladder-table") == line_ends.with_line_ends(read_table("ladder-table"), line_ends.line_end_cells(rows))
 
 
 def test_the_form_tables_and_samples_are_the_form_checks():
