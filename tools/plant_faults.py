@@ -6,7 +6,7 @@
     python tools/plant_faults.py --json faults.json
 
 每一种错误是几处文字替换（FAULTS），替换的原文在每个文件里必须正好出现一次（tests/test_house.py 检查这一点，
-代码改了、错误种不进去时，测试会说）。拷贝里运行 python -m pytest -q -x tests：退出码不是 0 就算“发现了”，
+代码改了、错误种不进去时，测试会说）。拷贝里运行 python -m pytest -q -x tests（只跳过查这个工具本身的那个测试）：退出码不是 0 就算“发现了”，
 并记下第一个失败的测试。一个测试都没失败的错误，就是测试的漏洞。
 """
 
@@ -94,16 +94,31 @@ def copy_of_the_repository(folder):
             shutil.copy2(ROOT / name, folder / name)
 
 
+# 查“每种错误还种得进去”的那个测试在种了错误的拷贝里必然失败：它查的是这个工具，不是课程的行为，跑的时候跳过它
+ABOUT_THIS_TOOL = "tests/test_house.py::test_every_planted_fault_can_still_be_planted"
+
+
 def run_suite(folder, timeout):
-    """在拷贝里运行 README 的测试命令（-x：第一个失败就停）。返回 (退出码, 第一个失败的测试, 秒数)。"""
+    """在拷贝里运行 README 的测试命令（-x：第一个失败就停；跳过 ABOUT_THIS_TOOL）。返回 (退出码, 第一个失败的测试, 秒数)。"""
     start = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "tests"], cwd=folder,
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "tests",
+                               "--deselect", ABOUT_THIS_TOOL], cwd=folder,
                               capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return None, "超时", time.perf_counter() - start
     failed = [line.split(" ", 1)[1].split(" - ")[0] for line in proc.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
     return proc.returncode, (failed[0] if failed else ""), time.perf_counter() - start
+
+
+def suite_with(name, timeout):
+    """在仓库的一份新拷贝里种下这个错误（None：什么都不种），跑测试。"""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        copy_of_the_repository(folder)
+        if name:
+            plant(name, folder)
+        return run_suite(folder, timeout)
 
 
 def main(argv=None):
@@ -122,13 +137,13 @@ def main(argv=None):
     broken = {name: problems for name in names if (problems := check(name))}
     if broken:
         sys.exit(f"错误：这些错误种不进去了（代码改过）：{broken}")
+    code, first, seconds = suite_with(None, args.timeout)  # 对照：什么都不种，测试必须全过，否则“发现了”什么也说明不了
+    if code != 0:
+        sys.exit(f"错误：没种错误的拷贝里测试就不过（{first or code}），先修好")
+    print(f"对照：没种错误的拷贝里测试全过（{seconds:.0f} 秒）", flush=True)
     rows = []
     for name in names:
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            copy_of_the_repository(folder)
-            plant(name, folder)
-            code, first, seconds = run_suite(folder, args.timeout)
+        code, first, seconds = suite_with(name, args.timeout)
         caught = code not in (0, None)
         rows.append({"fault": name, "caught": caught, "exit_code": code, "first_failure": first, "seconds": round(seconds, 1)})
         print(f"{'发现了' if caught else '没发现'}  {name}：{first or '（没有失败的测试）'}（{seconds:.0f} 秒）", flush=True)
