@@ -54,6 +54,7 @@ FAULTS = {
     "默认温度和README不一样": ([SAMPLER], [('"--temperature", type=float, default=0.8', '"--temperature", type=float, default=1.0')]),
     "续训不恢复随机数": ([V12], [('        set_rng_state(resume["rng"])\n', "")]),
     "续训不恢复优化器": ([V12], [('        optimizer.load_state_dict(resume["optimizer"])\n', "")]),
+    "第二次Ctrl-C不退出": ([V12], [("        if self.requested:  # 第二次 Ctrl-C", "        if False:  # 第二次 Ctrl-C")]),
     "Ctrl-C后退出码为0": ([V12], [("        sys.exit(130)\n", "        sys.exit(0)\n")]),
     "续训不查词表": ([V12], [("    if checkpoint[\"chars\"] != tokenizer.chars:", "    if False:")]),
     "wandb不记学习率": ([V12], [('"lr": get_lr(step, config),', "")]),
@@ -101,16 +102,16 @@ NOT_ABOUT_BEHAVIOUR = ["--deselect", ABOUT_THIS_TOOL, "--ignore", "tests/test_nu
 
 
 def run_suite(folder, timeout):
-    """在拷贝里运行 README 的测试命令（-x：第一个失败就停；NOT_ABOUT_BEHAVIOUR 不算）。返回 (退出码, 第一个失败的测试, 秒数)。"""
+    """在拷贝里运行 README 的测试命令（-x：第一个失败就停；NOT_ABOUT_BEHAVIOUR 不算）。返回 (退出码, 第一个失败的测试, 秒数, 输出的最后一段)。"""
     start = time.perf_counter()
     try:
         proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "tests",
                                *NOT_ABOUT_BEHAVIOUR], cwd=folder,
                               capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return None, "超时", time.perf_counter() - start
+        return None, "超时", time.perf_counter() - start, ""
     failed = [line.split(" ", 1)[1].split(" - ")[0] for line in proc.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
-    return proc.returncode, (failed[0] if failed else ""), time.perf_counter() - start
+    return proc.returncode, (failed[0] if failed else ""), time.perf_counter() - start, proc.stdout[-3000:]
 
 
 def suite_with(name, timeout):
@@ -139,13 +140,13 @@ def main(argv=None):
     broken = {name: problems for name in names if (problems := check(name))}
     if broken:
         sys.exit(f"错误：这些错误种不进去了（代码改过）：{broken}")
-    code, first, seconds = suite_with(None, args.timeout)  # 对照：什么都不种，测试必须全过，否则“发现了”什么也说明不了
+    code, first, seconds, tail = suite_with(None, args.timeout)  # 对照：什么都不种，测试必须全过，否则“发现了”什么也说明不了
     if code != 0:
-        sys.exit(f"错误：没种错误的拷贝里测试就不过（{first or code}），先修好")
+        sys.exit(f"错误：没种错误的拷贝里测试就不过（{first or code}），先修好：\n{tail}")
     print(f"对照：没种错误的拷贝里测试全过（{seconds:.0f} 秒）", flush=True)
     rows = []
     for name in names:
-        code, first, seconds = suite_with(name, args.timeout)
+        code, first, seconds, _ = suite_with(name, args.timeout)
         caught = code not in (0, None)
         rows.append({"fault": name, "caught": caught, "exit_code": code, "first_failure": first, "seconds": round(seconds, 1)})
         print(f"{'发现了' if caught else '没发现'}  {name}：{first or '（没有失败的测试）'}（{seconds:.0f} 秒）", flush=True)
