@@ -158,6 +158,7 @@ def ctrl_c_at(monkeypatch, where, count):
 
 
 def test_ctrl_c_during_training_finishes_the_step_saves_it_and_exits_130(tmp_path, small_corpus, monkeypatch, capsys):
+    before = signal.getsignal(signal.SIGINT)  # 后台运行的测试继承的可能是“忽略”，不一定是默认的
     ctrl_c_at(monkeypatch, "batch", 6)  # 第 6 步（step 5）取批次时按下 Ctrl-C
     monkeypatch.setattr(v12, "warn_if_slow_on_cpu", lambda *args: None)  # 它也取训练批次，这里不要它
     ckpt = tmp_path / "model.pth"
@@ -172,7 +173,7 @@ def test_ctrl_c_during_training_finishes_the_step_saves_it_and_exits_130(tmp_pat
     assert saved["step"] == 6  # 按下时正在做的那一步也做完了
     model = v12.BabyGPT(v12.Config(**{**saved["config"], "prompt": ("春江",)}), len(saved["chars"]))
     model.load_state_dict(saved["model"], strict=True)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # 训练完把 Ctrl-C 还原
+    assert signal.getsignal(signal.SIGINT) is before  # 训练完把 Ctrl-C 还原
 
 
 def synced_runs(out):
@@ -340,13 +341,14 @@ def test_reachable_server_is_used_online(monkeypatch):
 
 def test_a_second_ctrl_c_quits_at_once(capsys):
     """第一次 Ctrl-C 只是记下来（做完这一步再停）；第二次不等了，立即 KeyboardInterrupt。"""
+    before = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
         with v12.StopBetweenSteps() as stop:
             signal.raise_signal(signal.SIGINT)
             assert stop.requested and "再按一次立即退出" in capsys.readouterr().out
             signal.raise_signal(signal.SIGINT)
             pytest.fail("第二次 Ctrl-C 没有立即退出")
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 def test_interrupted_save_leaves_the_old_checkpoint_intact(tmp_path, trained, monkeypatch):
