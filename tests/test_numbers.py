@@ -122,3 +122,13 @@ def test_every_exercise_in_the_learning_path_is_a_try_this_of_its_station():
     for station, commands in stations.items():
         tried = [command for _, command in bench.tries(STATION_FILES[station])]
         assert commands and all(command in tried for command in commands), (station, commands)
+
+
+def test_the_planted_faults_run_covers_every_fault_and_each_was_caught():
+    """README 说每一种种下的错误都被测试发现了：docs/runs/faults.json 是 tools/plant_faults.py 对现在这张错误表的一次运行。"""
+    import plant_faults
+
+    rows = load("faults.json")
+    assert [row["fault"] for row in rows] == list(plant_faults.FAULTS)
+    assert all(row["caught"] and row["first_failure"] for row in rows)
+    assert f"; {len(rows)} in all)" in (ROOT / "README.md").read_text(encoding="utf-8")

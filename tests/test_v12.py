@@ -339,18 +339,6 @@ def test_reachable_server_is_used_online(monkeypatch):
         server.server_close()
 
 
-def test_a_second_ctrl_c_quits_at_once(capsys):
-    """第一次 Ctrl-C 只是记下来（做完这一步再停）；第二次不等了，立即 KeyboardInterrupt。"""
-    before = signal.getsignal(signal.SIGINT)
-    with pytest.raises(KeyboardInterrupt):
-        with v12.StopBetweenSteps() as stop:
-            signal.raise_signal(signal.SIGINT)
-            assert stop.requested and "再按一次立即退出" in capsys.readouterr().out
-            signal.raise_signal(signal.SIGINT)
-            pytest.fail("第二次 Ctrl-C 没有立即退出")
-    assert signal.getsignal(signal.SIGINT) is before
-
-
 def test_interrupted_save_leaves_the_old_checkpoint_intact(tmp_path, trained, monkeypatch):
     ckpt, _ = trained
     before = ckpt.read_bytes()
