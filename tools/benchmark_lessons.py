@@ -292,13 +292,18 @@ def ladder_defaults(path=LADDER_JSON):
     return {row["lesson"]: (row["curve"][-1][2], row["curve"][-1][1]) for row in json.loads(path.read_text(encoding="utf-8"))[0]}
 
 
-def seeds_markdown(rows):
-    """换种子的表：每个种子一行（都来自同一次 --seeds 运行，同样的线程数）。"""
+def by_seed(rows):
+    """--seeds 的结果按种子排好：{种子: {课: 验证集损失}}。"""
     table = {}
     for row in rows:
         table.setdefault(row["seed"], {})[row["lesson"]] = row["curve"][-1][2]
+    return table
+
+
+def seeds_markdown(rows):
+    """换种子的表：每个种子一行（都来自同一次 --seeds 运行，同样的线程数）。"""
     lines = ["| 种子 | v1 | v4 | v6 | v7 | v9 | v10 | v4 − v1 | v7 − v6 | v10 − v9 |", "|---|" + "---:|" * 9]
-    for seed, v in table.items():
+    for seed, v in by_seed(rows).items():
         if len(v) == len(SEED_LESSONS):
             name = f"{seed}（默认）" if seed == 1337 else str(seed)
             losses = " | ".join(f"{v[n]:.4f}" for n in SEED_LESSONS)

@@ -19,6 +19,7 @@ import re
 import statistics
 import sys
 
+import benchmark_lessons as bench
 from common import ROOT
 
 import babygpt_v10_dropout as v10  # common 把仓库顶层加进了导入路径
@@ -57,11 +58,8 @@ def facts():
     compare = next(row for row in load("tries.json")[0] if row["try"].startswith("python babygpt_sample_with_kvcache.py --compare"))
     kv = load("kvcache.json")
     gpu = load("gpu_recipe.json")
-    seeds = {}
-    for row in load("seeds.json")[0]:
-        seeds.setdefault(row["seed"], {})[row["lesson"]] = row["curve"][-1][2]
-    dropout_cost = sorted(v[10] - v[9] for v in seeds.values())
-    ladder = {row["lesson"]: row["curve"][-1][2] for row in load("ladder.json")[0]}
+    dropout_cost = sorted(v[10] - v[9] for v in bench.by_seed(load("seeds.json")[0]).values())
+    ladder = {lesson: val for lesson, (val, _) in bench.ladder_defaults().items()}
     ends = {row["name"]: row for row in load("line_ends.json")}
     stability = {(row["lesson"], row["extra"]): row["curve"][-1] for row in load("stability.json")[0]}
     small = parameters(v10.BabyGPT(v10.Config(), VOCAB))
