@@ -1,43 +1,27 @@
 """用 v12 训练好的 BabyGPT 写词：带 KV 缓存的逐字生成。
 
-先训练并保存模型：python babygpt_v12_wandb.py（CPU 配方见 README），得到 model.pth；然后
-    python babygpt_sample_with_kvcache.py                      # 交互：输入开头，看模型一个字一个字往下写
-    python babygpt_sample_with_kvcache.py --prompt 春江        # 不交互，写完就退出
-    python babygpt_sample_with_kvcache.py --compare --prompt 春江 --temperature 0   # 有缓存 vs 没缓存
+先训练出 model.pth（python babygpt_v12_wandb.py，CPU 配方见 README），然后
+    python babygpt_sample_with_kvcache.py                  # 交互：输入开头，看模型一个字一个字往下写
+    python babygpt_sample_with_kvcache.py --prompt 春江    # 不交互，写完就退出
+    python babygpt_sample_with_kvcache.py --tune 浣溪沙    # 按词牌的格式写；交互时输入《浣溪沙》也一样
+整次运行只用一个随机数发生器：同一个开头写两遍，是两首不同的词；--seed 一样，整次运行就一模一样。
 
-为什么要 KV 缓存？v12 的 generate 每写一个字，都把最后 block_size 个字整个重新算一遍，
-而前面那些字的 key 和 value 上一步已经算过、也不会变（因果注意力里，前面的字看不到后面的字）。
-KV 缓存把每一层、每一个头算过的 key/value 存下来：
-- prefill：提示词一次前向算完，所有位置的 key/value 写进缓存；
-- 之后每一步只把 **一个** 新字送进模型，它的 query 去和缓存里所有的 key/value 做注意力。
-结果和不用缓存时完全一样（--compare 会验证），只是快得多。
+为什么要 KV 缓存？v12 的 generate 每写一个字，都把最后 block_size 个字整个重新算一遍，而前面那些字的 key 和
+value 上一步已经算过、也不会变（前面的字看不到后面的字）。KV 缓存把每一层、每个头算过的 key/value 存下来：
+prefill 把提示词一次算完，之后每一步只把 **一个** 新字送进模型，它的 query 和缓存里所有的 key/value 做注意力。
+结果和不用缓存时完全一样，只是快得多。缓存写满时只留最后一半，重新 prefill 到位置 0 起（docs/kvcache.md）。
+格律（--tune）只决定每一步哪些字可以选，和缓存无关（文件后半的“格律”一节，docs/form.md）。
 
-窗口满了怎么办：位置向量只有 block_size 个，位置不能超过 block_size。缓存写满 block_size 个字时，
-只保留最后 block_size // 2 个字，把它们重新 prefill 到位置 0..block_size//2-1，然后继续逐字生成。
-这样每生成 block_size // 2 个字才多做一次（批量的、很快的）prefill。
-不用缓存的写法（--no_cache）每一步都看最后整整 block_size 个字，所以序列超过 block_size 以后，
-两种写法看到的上下文不同，结果可以不同；在 block_size 以内两者逐字相同。
+和 v12 相比模型的参数一模一样（检查点严格载入）；不同的代码都标了“新增”或“改”：cache 和起始位置 pos 一层层
+传下去，只送进一个字时跳过遮罩；去掉了 dropout（采样只做推理，评估模式下它本来就不起作用）。
+    diff babygpt_v12_wandb.py babygpt_sample_with_kvcache.py  # 只看模型代码：python tools/code_diff.py sampler
 
-格律（--tune）：一首词要合它的词牌，句数和每句的字数都有规定（浣溪沙是六句七言）。
-    python babygpt_sample_with_kvcache.py --tune 浣溪沙          # 约束解码：每一步只允许格式允许的字，格式由构造保证
-    python babygpt_sample_with_kvcache.py --tune 浣溪沙 --free   # 模型自己写，写完说格式在哪里不合
-交互时输入《浣溪沙》也一样。格式是从训练集里数出来的（data/tunes.json），这部分代码在“格律”一节，和缓存无关：
-它只决定每一步哪些字可以选，有缓存和没缓存照样逐字相同。
-
-和 v12 相比，模型的参数一模一样（参数名相同，检查点严格载入）；代码上的不同都标了“新增”或“改”：
-把 cache 和起始位置 pos 一层层传下去，只送进一个字时跳过遮罩。另外去掉了 dropout：
-采样只做推理，v12 的 dropout 在评估模式下本来就不起作用（它没有参数，载入权重不受影响）。
-    diff babygpt_v12_wandb.py babygpt_sample_with_kvcache.py   # 看两份模型代码的区别
-
-试一试：缓存省下多少时间？在 README 快速开始训练出的模型上，同一个开头、贪心解码（每一步都选最可能的字），
-不用缓存、用缓存各写 200 个字（--write_on：写完一首也不停，时间长一些，量得才准），比速度，也比两遍写出的字是不是一样
-（窗口写满以后两种写法看到的上下文不同，只比前面的部分，它会说比了多少个字）：
+试一试：缓存省下多少时间？在快速开始训练出的模型上，同一个开头、贪心解码（每一步都选最可能的字），不用缓存、
+用缓存各写 200 个字（--write_on：写完一首也不停），比速度，也比两遍写的字一样不一样（只比窗口写满之前的部分）：
     python babygpt_sample_with_kvcache.py --compare --prompt 春江 --temperature 0 --write_on --max_new_tokens 200  # 加速 5.7 倍（5 次的中位数，4.9–5.8），逐字相同
 """
 
-import argparse
 import json
-import math
 import sys
 import time
 from dataclasses import dataclass
@@ -47,11 +31,11 @@ import torch
 import torch.nn as nn
 from torch.nn import functional as F
 
+from scaffold import fail, option, parse_args, pick_device, run_main
+
 
 @dataclass
-class ModelConfig:
-    """重建模型需要的超参数，全部从检查点里读出来。"""
-
+class ModelConfig:  # 重建模型需要的超参数，全部从检查点里读出来
     block_size: int
     n_embed: int
     n_head: int
@@ -59,11 +43,8 @@ class ModelConfig:
 
 
 class LayerCache:  # 新增
-    """一层注意力的 K/V 缓存：这一层所有头的 key/value 放在一起，预先分配 block_size 个位置。
-
-    顺便放一份把这一层各头的 query/key/value 权重摞在一起的矩阵：生成期间权重不变，
-    于是每一步只要一次矩阵乘法就能算出所有头的 q、k、v，不必一个头一个头地调用。
-    """
+    """一层注意力的 K/V 缓存：这一层所有头的 key/value 放在一起，预先分配 block_size 个位置。顺便放一份把各头的
+    query/key/value 权重摞在一起的矩阵：生成期间权重不变，每一步一次矩阵乘法就算出所有头的 q、k、v。"""
 
     def __init__(self, attention, batch_size, device):
         heads = attention.heads
@@ -132,8 +113,7 @@ class MultiHeadAttention(nn.Module):
         wei = q @ k.transpose(-2, -1) * k.shape[-1] ** -0.5  # (B, nh, T, hs) @ (B, nh, hs, pos+T) -> (B, nh, T, pos+T)
         if T > 1:  # 只送进一个字时，它本来就能看到缓存里的所有字，不需要遮罩
             # 第 i 个新字在位置 pos+i，能看到位置 0 .. pos+i，正好是 tril 的第 pos+i 行
-            tril = self.heads[0].tril
-            wei = wei.masked_fill(tril[pos : pos + T, : pos + T] == 0, float("-inf"))
+            wei = wei.masked_fill(self.heads[0].tril[pos : pos + T, : pos + T] == 0, float("-inf"))
         wei = F.softmax(wei, dim=-1)
         out = wei @ v  # (B, nh, T, pos+T) @ (B, nh, pos+T, hs) -> (B, nh, T, hs)
         return out.transpose(1, 2).reshape(B, T, C)  # 各头首尾相接，和 torch.cat 的顺序一样 (B, T, C)
@@ -185,8 +165,7 @@ class BabyGPT(nn.Module):
         self.ln_f = nn.LayerNorm(config.n_embed)  # 最后一层归一化，在 lm_head 之前
         self.lm_head = nn.Linear(config.n_embed, vocab_size)
 
-    def new_cache(self, batch_size, device):  # 新增
-        """每一层一份空缓存：cache[层]。"""
+    def new_cache(self, batch_size, device):  # 新增：每一层一份空缓存，cache[层]
         return [LayerCache(block.sa, batch_size, device) for block in self.blocks]
 
     def forward(self, idx, cache=None, pos=0):  # 新增：cache 和起始位置 pos；只返回 logits
@@ -200,13 +179,12 @@ class BabyGPT(nn.Module):
         for block, layer_cache in zip(self.blocks, layer_caches):  # 改：nn.Sequential 传不了 cache，逐层调用
             x = block(x, layer_cache, pos)  # (B, T, C)
         x = self.ln_f(x)  # (B, T, C)
-        logits = self.lm_head(x)  # (B, T, C) -> (B, T, vocab_size)
+        logits = self.lm_head(x)  # (B, T, C) -> (B, T, V)
         return logits
 
 
 def pick_next(logits, temperature, top_k, generator, form=None):
-    """从最后一个位置的打分 (B, V) 选出下一个字 (B, 1)，V 是词表的大小（vocab_size）。
-    temperature 为 0 时总是选分数最高的（贪心）。"""
+    """从最后一个位置的打分 (B, V) 选出下一个字 (B, 1)。temperature 为 0 时总是选分数最高的（贪心）。"""
     if form is not None:  # 格律（见下文，只用于 B = 1）：只在它允许的字里选，选完告诉它选了哪个
         idx_next = pick_next(logits.masked_fill(~form.allowed().to(logits.device), float("-inf")), temperature, top_k, generator)
         form.step(idx_next.item())
@@ -255,11 +233,9 @@ def generate_with_cache(model, idx, max_new_tokens, temperature=1.0, top_k=0, ge
             pos += 1
 
 
-# ---------------------------------------------------------------------------
-# 格律：按词牌的格式写。这是采样器的第二个想法，和 KV 缓存无关：它只决定每一步“哪些字可以选”。
-# 一个词牌规定了一首词有几句、每句几个字（浣溪沙是六句七言）。格式从训练集里数出来，存在 data/tunes.json
-# （python data/prepare_tunes.py 生成）：同一个词牌，训练集里至少两首词用过的每一种句式都算一种格式。
-# ---------------------------------------------------------------------------
+# --- 格律：按词牌的格式写。和 KV 缓存无关，它只决定每一步“哪些字可以选”。一个词牌规定了一首词有几句、每句几个字
+# （浣溪沙是六句七言）；格式是 data/prepare_tunes.py 从训练集里数出来的（data/tunes.json）：同一个词牌，训练集里
+# 至少两首词用过的每一种句式都算一种格式。
 
 PUNCT = "，。、？！；："  # 断句的标点：正文按它们切成一句一句
 DEFAULT_TUNES = str(Path(__file__).resolve().parent / "data" / "tunes.json")
@@ -301,10 +277,9 @@ def describe_break(lengths, form, broken):
 
 
 class FormConstraint:
-    """约束解码：每一步只允许格式允许的字，模型在允许的字里照常按概率抽。
-    先写作者（一行，1 到 8 个字）；再写正文：一句写满规定的字数，就必须打一个断句的标点，
-    没写满就不许打；标点之后可以换行；写完某一种格式的最后一句，就空一行结束。
-    几种格式同时考虑：只要已经写下的句子还和某种格式对得上，那种格式允许的字就可以选。"""
+    """约束解码：每一步只允许格式允许的字，模型在允许的字里照常按概率抽。先写作者（一行，1 到 8 个字）；再写正文：
+    一句写满规定的字数，就必须打一个断句的标点，没写满就不许打；标点之后可以换行；写完某一种格式的最后一句，就空一行
+    结束。几种格式同时考虑：只要已经写下的句子还和某种格式对得上，那种格式允许的字就可以选。"""
 
     def __init__(self, forms, chars):
         self.forms = [tuple(form) for form in forms]
@@ -350,87 +325,47 @@ class FormConstraint:
             self.current, self.last = self.current + 1, "char"
 
 
-class CheckpointError(Exception):
-    """检查点缺失、损坏，或者不是 babygpt_v12_wandb.py 保存的。"""
-
-
 def load_checkpoint(path, device):
-    """读 v12 的检查点，返回 (model, chars, checkpoint)。出问题时抛出 CheckpointError，附一句说明。"""
+    """读 v12 的检查点，返回 (model, chars, checkpoint)。缺失、损坏、不是 v12 存的：只说一行就退出。"""
     if not Path(path).exists():
-        raise CheckpointError(f"找不到检查点 {path}。请先运行 python babygpt_v12_wandb.py 训练并保存模型（CPU 配方见 README）")
+        fail(f"找不到检查点 {path}。请先运行 python babygpt_v12_wandb.py 训练并保存模型（CPU 配方见 README）")
     try:
         # weights_only=True：只读张量和基本类型，不执行文件里可能藏着的任意代码
         checkpoint = torch.load(path, map_location=device, weights_only=True)
     except Exception as e:  # 截断、损坏、不是 torch 文件、含有不允许的对象……
-        raise CheckpointError(f"检查点 {path} 读不出来（文件不完整、已损坏或不是 PyTorch 文件）：{e.__class__.__name__}") from None
+        fail(f"检查点 {path} 读不出来（文件不完整、已损坏或不是 PyTorch 文件）：{e.__class__.__name__}")
     if not isinstance(checkpoint, dict) or not {"config", "chars", "model"} <= checkpoint.keys():
-        raise CheckpointError(f"{path} 不是 babygpt_v12_wandb.py 保存的检查点（缺少 config / chars / model）")
+        fail(f"{path} 不是 babygpt_v12_wandb.py 保存的检查点（缺少 config / chars / model）")
     try:
-        names = ("block_size", "n_embed", "n_head", "n_layer")
-        config = ModelConfig(**{name: checkpoint["config"][name] for name in names})
+        config = ModelConfig(**{name: checkpoint["config"][name] for name in ("block_size", "n_embed", "n_head", "n_layer")})
         chars = checkpoint["chars"]
         if not isinstance(chars, str) or len(set(chars)) != len(chars) or config.n_embed % config.n_head:
             raise ValueError("词表或超参数不合法")
         model = BabyGPT(config, len(chars))
         model.load_state_dict(checkpoint["model"], strict=True)  # 参数名和形状都必须和 v12 完全一致
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
-        first_line = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
-        raise CheckpointError(f"检查点 {path} 的内容和 v12 的模型对不上：{first_line}") from None
+        fail(f"检查点 {path} 的内容和 v12 的模型对不上：{(str(e).strip() or e.__class__.__name__).splitlines()[0]}")
     if not all(torch.isfinite(p).all() for p in model.parameters()):  # 训练发散过：权重坏了，写不出字
-        raise CheckpointError(f"检查点 {path} 的权重里有 nan 或 inf：训练发散了。把 --learning_rate 调小，重新训练")
+        fail(f"检查点 {path} 的权重里有 nan 或 inf：训练发散了。把 --learning_rate 调小，重新训练")
     model.to(device).eval()  # 推理用评估模式（这份模型没有 dropout，但习惯上推理前都调用 eval）
     return model, chars, checkpoint
 
 
-def pick_device(name):
-    """auto：有 CUDA 用 CUDA，有 Apple 的 MPS 用 MPS，否则用 CPU。"""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        if torch.backends.mps.is_available():
-            return "mps"
-        return "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        sys.exit("错误：--device cuda，但这台机器上的 PyTorch 找不到 CUDA")
-    if name == "mps" and not torch.backends.mps.is_available():
-        sys.exit("错误：--device mps，但这台机器上的 PyTorch 找不到 MPS")
-    return name
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    def error(self, message):
-        sys.exit(f"参数错误：{message}（用 --help 查看所有参数）")
-
-
-def parse_args(argv=None):
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ckpt_path", default="model.pth", help="babygpt_v12_wandb.py 保存的检查点（默认：model.pth）")
-    parser.add_argument("--prompt", action="append", help="直接用这个开头生成，不进入交互；可以重复给出多个")
-    parser.add_argument("--max_new_tokens", type=int, default=300,
-                        help="每次最多生成多少个字；最长的词牌莺啼序连标点约 280 字（默认：300）")
-    parser.add_argument("--write_on", action="store_true",
-                        help="写完一首词（出现空行）也不停，一直写满 --max_new_tokens 个字")
-    parser.add_argument("--temperature", type=float, default=0.8, help="温度，0 表示贪心（默认：0.8）")
-    parser.add_argument("--top_k", type=int, default=0, help="只在分数最高的 k 个字里抽，0 表示不限（默认：0）")
-    parser.add_argument("--seed", type=int, default=1337, help="随机种子（默认：1337）")
-    parser.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"], help="默认 auto")
-    parser.add_argument("--no_cache", action="store_true", help="不用 KV 缓存，每一步重算整个上下文（v12 的写法）")
-    parser.add_argument("--compare", action="store_true", help="同一个开头、同一个种子，有缓存和没缓存各跑一次，比较速度和结果")
-    parser.add_argument("--tune", help="按这个词牌的格式写一首（约束解码），如 --tune 浣溪沙；交互时输入《浣溪沙》也一样")
-    parser.add_argument("--free", action="store_true", help="按词牌写时不加约束，让模型自己写，写完再说格式在哪里不合")
-    parser.add_argument("--tunes", default=DEFAULT_TUNES, help="词牌的格式表（默认：data/tunes.json）")
-    args = parser.parse_args(argv)
-    if args.max_new_tokens <= 0:
-        parser.error(f"--max_new_tokens 必须是正整数，现在是 {args.max_new_tokens}")
-    if not (args.temperature >= 0 and math.isfinite(args.temperature)):
-        parser.error(f"--temperature 不能是负数，现在是 {args.temperature}")
-    if args.top_k < 0:
-        parser.error(f"--top_k 不能是负数，现在是 {args.top_k}")
-    if args.tune is not None and (args.prompt or not args.tune.strip("《》")):
-        parser.error("--tune 要一个词牌名（如 --tune 浣溪沙），而且不能和 --prompt 一起用")
-    if args.tune:
-        args.tune = args.tune.strip("《》")
-    return args
+@dataclass
+class Config:
+    ckpt_path: str = option("model.pth", "babygpt_v12_wandb.py 保存的检查点")
+    prompt: tuple = option((), "直接用这个开头写，不进入交互；可以重复给出多个")
+    max_new_tokens: int = option(300, "每次最多写多少个字；最长的词牌莺啼序连标点约 280 字")
+    write_on: bool = option(False, "写完一首词（出现空行）也不停，一直写满 --max_new_tokens 个字")
+    temperature: float = option(0.8, "温度：小于 1 更保守，大于 1 更大胆；0 表示贪心（总选最可能的字）")
+    top_k: int = option(0, "只在分数最高的 k 个字里抽，0 表示不限")
+    seed: int = option(1337, "随机种子：同样的种子，整次运行写出同样的字")
+    device: str = option("auto", "auto（依次尝试 cuda、mps、cpu）、cuda、mps 或 cpu")
+    no_cache: bool = option(False, "不用 KV 缓存，每一步重算整个上下文（v12 的写法）")
+    compare: bool = option(False, "同一个开头、同样的随机数，有缓存和没缓存各写一次，比较速度和结果")
+    tune: str = option(None, "按这个词牌的格式写一首（约束解码），如 --tune 浣溪沙；交互时输入《浣溪沙》也一样")
+    free: bool = option(False, "按词牌写时不加约束，让模型自己写，写完再说格式在哪里不合")
+    tunes: str = option(DEFAULT_TUNES, "词牌的格式表")
 
 
 def prepare_prompt(text, chars, block_size):
@@ -441,11 +376,8 @@ def prepare_prompt(text, chars, block_size):
     missing = "".join(sorted(set(text) - set(chars)))
     if missing:
         return None, f"这些字不在词表里：{missing}。请换个说法再试。"
-    note = ""
-    if len(text) > block_size:
-        note = f"（开头有 {len(text)} 个字，超过 block_size={block_size}，只用最后 {block_size} 个字）"
-        text = text[-block_size:]
-    return [chars.index(c) for c in text], note
+    note = f"（开头有 {len(text)} 个字，超过 block_size={block_size}，只用最后 {block_size} 个字）" if len(text) > block_size else ""
+    return [chars.index(c) for c in text[-block_size:]], note
 
 
 def ends_poem(ids, new_ids, newline):
@@ -454,12 +386,12 @@ def ends_poem(ids, new_ids, newline):
     return new_ids[-1] == newline and previous == newline
 
 
-def write(model, chars, ids, args, use_cache, device, stream=True, forms=None):
+def write(model, chars, ids, args, generator, use_cache, stream=True, forms=None):
     """生成一段文字并（可选地）逐字打印：写到这首词结束（出现空行）为止，最多 max_new_tokens 个字；
-    --write_on 时不在词尾停下。给了 forms（一个词牌的几种格式）时按格律约束解码。返回 (新生成的编号列表, tokens/s)。"""
+    --write_on 时不在词尾停下。给了 forms（一个词牌的几种格式）时按格律约束解码。抽字用 generator（整次运行共用一个，
+    它接着上一首往下抽）。返回 (新生成的编号列表, tokens/s)。"""
     newline = chars.find("\n")  # 词表里没有换行时是 -1，永远不会“写完一首”
-    generator = torch.Generator(device=device).manual_seed(args.seed)
-    idx = torch.tensor([ids], dtype=torch.long, device=device)  # (1, T)
+    idx = torch.tensor([ids], dtype=torch.long, device=generator.device)  # (1, T)
     generate = generate_with_cache if use_cache else generate_without_cache
     form = FormConstraint(forms, chars) if forms else None  # 每写一首都从头开始
     max_new_tokens = args.max_new_tokens
@@ -508,10 +440,9 @@ def report_form(chars, new_ids, forms, free):
               f"最接近的格式 {which}，逐句得分 {score:.2f}")
 
 
-def respond(model, chars, text, args, device):
-    """处理一句开头：生成、打印、报告速度。开头不合法时打印原因并返回 False。
-    开头是《词牌》时按这个词牌写一首：约束解码保证格式（--free 时让模型自己写，写完再检查格式）。
-    只输入了词牌名（没有书名号）时，让模型自己写这个词牌，写完也说格式合不合。"""
+def respond(model, chars, text, args, generator):
+    """处理一句开头：生成、打印、报告速度；开头不合法时打印原因并返回 False。《词牌》：约束解码写这个词牌
+    （--free 时让模型自己写，写完检查格式）；只输入词牌名（没有书名号）：模型自己写，写完也说格式合不合。"""
     forms, free = None, args.free
     if len(text) > 2 and text[0] == "《" and text[-1] == "》":
         tune = text[1:-1]
@@ -533,11 +464,12 @@ def respond(model, chars, text, args, device):
     print(text.lstrip("\n"), end="", flush=True)
     constraint = [form for form, _ in forms] if forms and not free else None  # 约束解码只要格式本身
     if args.compare:
-        print()
-        print("--- 不用缓存 ---")
-        plain, plain_speed = write(model, chars, ids, args, False, device, forms=constraint)
+        state = generator.get_state()  # 两遍用同样的随机数，结果才能逐字比较
+        print("\n--- 不用缓存 ---")
+        plain, plain_speed = write(model, chars, ids, args, generator, False, forms=constraint)
         print("--- 用 KV 缓存 ---")
-        cached, cached_speed = write(model, chars, ids, args, True, device, forms=constraint)
+        generator.set_state(state)
+        cached, cached_speed = write(model, chars, ids, args, generator, True, forms=constraint)
         print(f"不用缓存 {plain_speed:.1f} tokens/s，用缓存 {cached_speed:.1f} tokens/s")
         fits = model.config.block_size - len(ids) + 1  # 上下文还没超过 block_size 时生成的字数：两种写法必须逐字相同
         compared = min(fits, max(len(plain), len(cached)))
@@ -546,7 +478,7 @@ def respond(model, chars, text, args, device):
         identical = "yes" if compared > 0 and plain[:compared] == cached[:compared] else "no"
         print(f"speedup {cached_speed / plain_speed:.2f}x, identical: {identical}")
     else:
-        cached, speed = write(model, chars, ids, args, not args.no_cache, device, forms=constraint)
+        cached, speed = write(model, chars, ids, args, generator, not args.no_cache, forms=constraint)
         print(f"[{speed:.1f} tokens/s，{'不用' if args.no_cache else '用'} KV 缓存]")
     if forms:
         report_form(chars, cached, forms, free)
@@ -554,38 +486,32 @@ def respond(model, chars, text, args, device):
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    args = parse_args(Config, argv, __doc__)
     device = pick_device(args.device)
-    try:
-        model, chars, checkpoint = load_checkpoint(args.ckpt_path, device)
-    except CheckpointError as e:
-        sys.exit(f"错误：{e}")
-    if args.tune:  # 先检查词牌，写不了就只说一句
-        forms, note = tune_forms(args.tune, chars, args.tunes)
+    model, chars, checkpoint = load_checkpoint(args.ckpt_path, device)
+    tune = args.tune.strip("《》") if args.tune else None  # --tune 浣溪沙 和 --tune 《浣溪沙》 一样
+    if tune:  # 先检查词牌，写不了就只说一句
+        forms, note = tune_forms(tune, chars, args.tunes)
         if forms is None:
-            sys.exit(f"错误：{note}")
+            fail(note)
     val_loss = checkpoint.get("val_loss")
     val = f"，验证集损失 {val_loss:.4f}" if isinstance(val_loss, float) else ""
     print(f"已载入 {args.ckpt_path}：训练了 {checkpoint.get('step', '?')} 步{val}；设备 {device}")
+    generator = torch.Generator(device=device).manual_seed(args.seed)  # 整次运行只用这一个：一首接一首往下抽
 
-    prompts = [f"《{args.tune}》"] if args.tune else args.prompt
+    prompts = [f"《{tune}》"] if tune else args.prompt
     if prompts:  # 非交互：逐个处理 --prompt（或 --tune），然后退出
-        ok = [respond(model, chars, p, args, device) for p in prompts]
+        ok = [respond(model, chars, p, args, generator) for p in prompts]
         return 0 if all(ok) else 1
     print("输入一句开头，回车后模型接着写完这首词；直接回车让模型从头写一首；输入《浣溪沙》按词牌的格式写。"
           "Ctrl-D 或 Ctrl-C 退出。")
-    while True:
-        try:
-            text = input("请输入文字：")
-        except EOFError:  # Ctrl-D
-            print()
-            return 0
-        respond(model, chars, text.strip(), args, device)
+    try:
+        while True:
+            respond(model, chars, input("请输入文字：").strip(), args, generator)
+    except (EOFError, KeyboardInterrupt):  # Ctrl-D、Ctrl-C：交互就此结束，不打印 traceback
+        print("\n再见。")
+        return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:  # Ctrl-C：不打印 traceback，正常退出
-        print("\n再见。")
-        sys.exit(0)
+    run_main(main)  # 不在交互里按的 Ctrl-C：一行“已中断。”，退出码 130（scaffold.py）

@@ -1,38 +1,17 @@
 """BabyGPT v1：神经网络版的 bigram 模型（字向量 + lm_head）。
 
-这是十二课的第一课。模型只看当前这一个字，猜下一个字：每个字查表得到一个 n_embed 维的向量
-（token_embedding_table），再由一层线性层 lm_head 变成词表里每个字的打分（logits），
-用交叉熵作损失、AdamW 训练。之后每一课都只在这份代码上加一个想法，其余部分逐字不变。
+十二课的第一课。模型只看当前这一个字，猜下一个字：每个字查表得到一个 n_embed 维的向量（token_embedding_table），
+再由线性层 lm_head 变成词表里每个字的打分（logits），用交叉熵作损失，AdamW 训练。
+入门脚本 simplebigrammodel_with_comments.py 的概率表是数出来的，这里的是学出来的：两者用同一个验证集，
+v1 的验证集损失应该接近入门脚本的 4.85。之后每一课只在这份代码上加一个想法，训练配方逐字不变。
+读语料、命令行、设备、时间估计不是课程的内容，在 scaffold.py 里。
 
-它和 simplebigrammodel_with_comments.py 做的是同一件事，只是“下一个字的概率表”是学出来的，
-而不是数出来的；两者用同一个验证集，数出来的验证集 NLL 是 4.85，v1 的验证集损失应该接近它。
-
-记号：改变张量形状的每一行，注释里都写着形状，比如 (B, T) -> (B, T, C)。B 是一批有几段文字（batch_size），
-T 是每段几个字（最多 block_size），C 是每个字的向量有几维（n_embed），V 是词表里有几个字（vocab_size）；
-从 v3 起还有 hs：一个注意力头的 key、query、value 有几维（head_size）。
+记号：B 是一批有几段文字（batch_size），T 是每段几个字（最多 block_size），C 是每个字的向量有几维（n_embed），
+V 是词表里有几个字（vocab_size）；改变张量形状的每一行，注释里都写着形状，比如 (B, T) -> (B, T, C)。
 
     python babygpt_v1.py            # 默认设置
-    python babygpt_v1.py --help     # 所有超参数都能在命令行上改
-
-默认设置下（2 核 CPU，约 52 秒，1.7 R）：验证集损失 4.8707，训练损失 4.7995。
-（R 是一个时间单位：这台机器跑原课程 v1 的工作量要多久，见 README。）
-
-训练配方。下面这些是十课共用的脚手架，每一课逐字相同，所以相邻两课的差别只在模型上：
-- 验证集是每 10 首词里的第 10 首（split_text），和训练集出自同样的作者、同样的年代；
-  所以训练损失和验证集损失只差一点点。差得多了，才是过拟合（见 v10）。
-- 每一步取 32 段、每段 16 个字（batch_size × block_size = 512 个字），一共 4000 步。
-  注意力比 bigram 学得慢，要走这么多步，它的好处才显出来。
-- 学习率先预热：前 500 步从 0 线性升到 1e-2；再按余弦曲线降到十分之一（min_lr_ratio）。
-  刚初始化的模型先走小步，v9 的 LayerNorm 最需要这一点；最后几百步走小步，损失才降得稳。
-  余弦最晚在第 4000 步（lr_decay_iters）降到底，之后一直是十分之一。所以 --max_iters 调大时，前 4000 步
-  和默认的训练一模一样，多出来的步数用小学习率接着学；要是让余弦跟着拉长，1e-2 上下的学习率就会持续好几千步，
-  没有残差的 v6 会被冲垮（见 v6）。
-- AdamW 的权重衰减 0.1，只加在矩阵上（偏置和 LayerNorm 的参数不衰减）：每一步把权重往 0 拉回一点，
-  向量就不会越长越大。到 v9 就知道为什么要管住长度。
-- 梯度裁剪 1.0：某一批数据给出特别大的梯度时，按比例缩短它，一步不至于走得太远。
-- 在 CPU 上，开始训练之前先试跑两步，估计整个训练要多久；超过 20 分钟就先说一声（v11 的 GPU 配方在 CPU 上就是这样）。
-  试跑不动随机数：有没有它，训练都一模一样。训练发散了（损失成了 nan），只说一句，不再拿坏掉的参数去写字。
-这些值是用 tools/sweep_recipe.py 一组一组比出来的，比较的结果在 docs/recipe.md。
+    python babygpt_v1.py --help     # 每个超参数都能在命令行上改
+默认设置下（2 核 CPU，约 52 秒，1.7 R）：验证集损失 4.8707，训练损失 4.7995。R：这台机器跑原课程 v1 要多久（README）。
 
 试一试：v1 学到的概率表有多好，取决于向量有多宽（n_embed 维的向量乘以 lm_head，最多只能表示一张
 秩为 n_embed 的表）。先看数数的结果，再看不同宽度的 v1（1000 步就看得出）：
@@ -41,31 +20,23 @@ T 是每段几个字（最多 block_size），C 是每个字的向量有几维�
     python babygpt_v1.py --max_iters 1000  # 验证集 5.14，训练集 5.10
     python babygpt_v1.py --max_iters 1000 --n_embed 256  # 验证集 4.95，训练集 4.91
 
-下一课：diff babygpt_v1.py babygpt_v2_position.py
+下一课：diff babygpt_v1.py babygpt_v2_position.py（只看代码：python tools/code_diff.py 2）
 """
 
-import argparse
 import math
-import sys
 import time
-from dataclasses import dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 from torch.nn import functional as F
 
-DEFAULT_DATA = str(Path(__file__).resolve().parent / "data" / "ci.txt")
-
-
-def option(default, help):
-    """一个配置项：默认值，加上 --help 里显示的说明。"""
-    return field(default=default, metadata={"help": help})
+from scaffold import DEFAULT_DATA, fail, option, parse_args, pick_device, read_corpus, run_main, warn_if_slow_on_cpu
 
 
 @dataclass
 class Config:
-    # 训练
+    # 训练（配方：每一课逐字相同；这些值是 tools/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
     max_iters: int = option(4000, "训练多少步")
     eval_interval: int = option(250, "每隔多少步评估一次")
     eval_iters: int = option(20, "评估时每个数据集取多少个批次求平均")
@@ -85,7 +56,7 @@ class Config:
     # 其他
     seed: int = option(1337, "随机种子：同样的种子，同样的结果")
     device: str = option("auto", "auto（依次尝试 cuda、mps、cpu）、cuda、mps 或 cpu")
-    data: str = option(DEFAULT_DATA, "训练语料（UTF-8 文本）")
+    data: str = option(DEFAULT_DATA, "训练语料：UTF-8、UTF-16 或 GB18030（GBK）的文本文件")
 
 
 class BabyGPT(nn.Module):
@@ -106,10 +77,10 @@ class BabyGPT(nn.Module):
             nn.init.zeros_(module.bias)
 
     def forward(self, idx, targets=None):
-        B, T = idx.shape  # B：一批有几段文字（batch_size）；T：每段几个字（最多 block_size）
-        tok_emb = self.token_embedding_table(idx)  # (B, T) -> (B, T, C)；C：每个字的向量有几维（n_embed）
+        B, T = idx.shape
+        tok_emb = self.token_embedding_table(idx)  # (B, T) -> (B, T, C)
         x = tok_emb  # (B, T, C)
-        logits = self.lm_head(x)  # (B, T, C) -> (B, T, vocab_size)
+        logits = self.lm_head(x)  # (B, T, C) -> (B, T, V)
         if targets is None:
             return logits, None
         # 交叉熵：正确的下一个字的概率取负对数，再对所有位置求平均
@@ -121,9 +92,9 @@ class BabyGPT(nn.Module):
         """从 idx (B, T) 出发，每次按概率抽一个字接在后面，共抽 max_new_tokens 次。"""
         for _ in range(max_new_tokens):
             idx_cond = idx[:, -self.config.block_size :]  # 最多只看最后 block_size 个字
-            logits, _ = self(idx_cond)  # (B, T, vocab_size)
-            logits = logits[:, -1, :]  # 只要最后一个位置的打分 (B, vocab_size)
-            probs = F.softmax(logits, dim=-1)  # (B, vocab_size)
+            logits, _ = self(idx_cond)  # (B, T, V)
+            logits = logits[:, -1, :]  # 只要最后一个位置的打分 (B, V)
+            probs = F.softmax(logits, dim=-1)  # (B, V)
             idx_next = torch.multinomial(probs, num_samples=1)  # (B, 1)
             idx = torch.cat((idx, idx_next), dim=1)  # (B, T+1)
         return idx
@@ -148,7 +119,8 @@ class CharTokenizer:
 
 
 def get_batch(data, batch_size, block_size, device, generator=None):
-    """随机取 batch_size 段长为 block_size 的文字；y 是 x 整体右移一个字，也就是每个位置的答案。"""
+    """随机取 batch_size 段长为 block_size 的文字；y 是 x 整体右移一个字，也就是每个位置的答案。
+    默认每步 32 段 × 16 个字 = 512 个字，走 4000 步：注意力比 bigram 学得慢，要走这么多步，它的好处才显出来。"""
     ix = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
     x = torch.stack([data[i : i + block_size] for i in ix])  # (B, T)
     y = torch.stack([data[i + 1 : i + block_size + 1] for i in ix])  # (B, T)
@@ -157,7 +129,8 @@ def get_batch(data, batch_size, block_size, device, generator=None):
 
 @torch.no_grad()
 def estimate_loss(model, splits, config, device):
-    """在每个数据集上取 eval_iters 个批次求平均损失。每次评估用同一批样本，前后的数字才好比较。"""
+    """在每个数据集上取 eval_iters 个批次求平均损失。每次评估用同一批样本，前后的数字才好比较。验证集是每 10 首词
+    里的第 10 首，和训练集出自同样的作者、同样的年代，所以两个损失只差一点点；差得多了，才是过拟合（见 v10）。"""
     model.eval()  # 评估模式：训练专用的随机性（v10 加入的 dropout）在这里关掉
     out = {}
     for name, data in splits.items():
@@ -173,9 +146,9 @@ def estimate_loss(model, splits, config, device):
 
 
 def get_lr(step, config):
-    """第 step 步的学习率：先线性预热，再按余弦曲线从 learning_rate 降到 learning_rate * min_lr_ratio。
-    降到最低的那一步是 max_iters 和 lr_decay_iters 中小的那个，之后保持最低。所以把 max_iters 调大时，
-    前 lr_decay_iters 步和默认的训练一步不差，多出来的步数用最低的学习率接着学：高学习率不会拖得更久，把训练冲垮。"""
+    """第 step 步的学习率：先线性预热（刚初始化的模型先走小步，v9 的 LayerNorm 最需要），再按余弦曲线降到
+    learning_rate * min_lr_ratio（最后几百步走小步，损失才降得稳）。降到最低是在 max_iters 和 lr_decay_iters 中小的那一步，
+    之后不变：max_iters 调大时，前 lr_decay_iters 步和默认的一步不差，多出来的步数用最低的学习率学，不会把训练冲垮。"""
     if step < config.warmup_iters:
         return config.learning_rate * (step + 1) / config.warmup_iters
     decay_end = min(config.max_iters, config.lr_decay_iters)
@@ -185,13 +158,11 @@ def get_lr(step, config):
 
 
 def make_optimizer(model, config):
-    """AdamW。权重衰减只加在矩阵（线性层、嵌入表）上；偏置和 LayerNorm 的一维参数不衰减。"""
+    """AdamW。权重衰减每一步把矩阵（线性层、嵌入表）往 0 拉回一点，向量就不会越长越大（v9 会看到为什么要管住长度）；
+    偏置和 LayerNorm 的一维参数不衰减。"""
     matrices = [p for p in model.parameters() if p.dim() >= 2]
     vectors = [p for p in model.parameters() if p.dim() < 2]
-    groups = [
-        {"params": matrices, "weight_decay": config.weight_decay},
-        {"params": vectors, "weight_decay": 0.0},
-    ]
+    groups = [{"params": matrices, "weight_decay": config.weight_decay}, {"params": vectors, "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=config.learning_rate)
 
 
@@ -210,12 +181,8 @@ def train(model, splits, config, device):
                 elapsed = time.perf_counter() - start
                 tokens_per_sec = step * config.batch_size * config.block_size / max(train_time, 1e-9)
                 eta = f"{elapsed / step * (config.max_iters - step):.0f}s" if step else "?"
-                print(
-                    f"step {step}/{config.max_iters}: train loss {losses['train']:.4f}, "
-                    f"val loss {losses['val']:.4f}, {tokens_per_sec:,.0f} tokens/s, "
-                    f"用时 {elapsed:.0f}s, 预计还要 {eta}",
-                    flush=True,  # 输出重定向到文件时也能马上看到进度
-                )
+                print(f"step {step}/{config.max_iters}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}, "
+                      f"{tokens_per_sec:,.0f} tokens/s, 用时 {elapsed:.0f}s, 预计还要 {eta}", flush=True)  # 马上打印出来
             if step == config.max_iters:
                 break
             t0 = time.perf_counter()
@@ -225,7 +192,8 @@ def train(model, splits, config, device):
             _, loss = model(x, y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            if config.grad_clip > 0:  # 偶尔一个很大的梯度不至于把学到的东西一步冲掉
+            # 梯度裁剪：某一批数据给出特别大的梯度时，按比例缩短它，一步不至于把学到的东西冲掉
+            if config.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
             loss.item()  # 等 GPU/MPS 真正算完这一步，计时才准
@@ -235,162 +203,12 @@ def train(model, splits, config, device):
     return history, step
 
 
-class ArgumentParser(argparse.ArgumentParser):
-    def error(self, message):
-        # 参数写错时只打印一行说明，不打印一大段用法
-        sys.exit(f"参数错误：{message}（用 --help 查看所有参数）")
-
-
-def parse_args(argv=None):
-    """命令行参数：Config 的每个字段都是一个 --名字，类型跟默认值一样。"""
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
-    for f in fields(Config):
-        help = f"{f.metadata['help']}（默认：{f.default}）"
-        if isinstance(f.default, tuple):
-            parser.add_argument(f"--{f.name}", action="append", help=help)
-        elif isinstance(f.default, bool):  # 开关：--名字 打开，--no-名字 关上
-            parser.add_argument(f"--{f.name}", action=argparse.BooleanOptionalAction, default=f.default, help=help)
-        else:
-            parser.add_argument(f"--{f.name}", type=type(f.default), default=f.default, help=help)
-    args = vars(parser.parse_args(argv))
-    args["prompt"] = tuple(args["prompt"] or Config.prompt)
-    config = Config(**args)
-    check_config(config)
-    return config
-
-
-def fail(message):
-    """给学习者一行清楚的错误信息，然后退出（不打印 traceback）。"""
-    sys.exit(f"错误：{message}")
-
-
-def check_config(config):
-    for f in fields(config):
-        value = getattr(config, f.name)
-        if f.type is int and f.name not in ("seed", "warmup_iters") and value <= 0:
-            fail(f"--{f.name} 必须是正整数，现在是 {value}")
-    if config.warmup_iters < 0:
-        fail(f"--warmup_iters 不能是负数，现在是 {config.warmup_iters}")
-    if not config.learning_rate > 0:
-        fail(f"--learning_rate 必须大于 0，现在是 {config.learning_rate}")
-    if not 0 <= config.min_lr_ratio <= 1:
-        fail(f"--min_lr_ratio 必须在 [0, 1] 之间，现在是 {config.min_lr_ratio}")
-    if not (config.weight_decay >= 0 and config.grad_clip >= 0):
-        fail("--weight_decay 和 --grad_clip 不能是负数（grad_clip 为 0 表示不裁剪）")
-    if config.n_embed % getattr(config, "n_head", 1) != 0:  # v4 之前只有一个头
-        fail(f"--n_embed ({config.n_embed}) 必须能被 --n_head ({config.n_head}) 整除")
-    if not 0 <= getattr(config, "dropout", 0) < 1:  # v10 之前没有 dropout
-        fail(f"--dropout 必须在 [0, 1) 之间，现在是 {config.dropout}")
-    if any(p == "" for p in config.prompt):
-        fail("--prompt 不能是空字符串")
-
-
-def pick_device(name):
-    """auto：有 CUDA 用 CUDA，有 Apple 的 MPS 用 MPS，否则用 CPU。"""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        if torch.backends.mps.is_available():
-            return "mps"
-        return "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        fail("--device cuda，但这台机器上的 PyTorch 找不到 CUDA")
-    if name == "mps" and not torch.backends.mps.is_available():
-        fail("--device mps，但这台机器上的 PyTorch 找不到 MPS")
-    if name not in ("cuda", "mps", "cpu"):
-        fail(f"--device 只能是 auto、cuda、mps 或 cpu，现在是 {name}")
-    return name
-
-
-def read_text(path):
-    """读语料，返回 (文字, 编码)。认得 UTF-8（带不带 BOM 都行）、带 BOM 的 UTF-16 和 GB18030（包含 GBK、GB2312）；
-    Windows 的换行（回车 + 换行）换成一个换行。文件本身有问题时，说一句是什么问题。"""
-    if Path(path).is_dir():
-        fail(f"{path} 是一个目录，--data 要的是一个文本文件")
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as e:
-        fail(f"读不到训练语料 {path}（{e.strerror}）。默认的语料在仓库的 data/ci.txt，别的文本用 --data 指定")
-    encodings = ["utf-16"] if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ["utf-8-sig", "gb18030"]  # utf-8-sig：有 BOM 就去掉
-    for encoding in encodings:
-        try:
-            text = raw.decode(encoding).replace("\r\n", "\n")
-        except UnicodeDecodeError:
-            continue
-        if not any(c < " " and c not in "\t\n\r\f\v" for c in set(text)):  # 二进制文件有时也“解码”得出来，但带着控制字符
-            if not text.strip():
-                fail(f"训练语料 {path} 是空的")
-            return text, encoding.replace("utf-8-sig", "utf-8").upper()
-    fail(f"{path} 不是认得出的文本（试过 UTF-8、UTF-16、GB18030）：请先另存为 UTF-8，例如 iconv -f 原来的编码 -t UTF-8")
-
-
-def split_text(text):
-    """每 10 段里的第 10 段做验证集，其余做训练集。返回 ({"train": 文字, "val": 文字}, 怎么分的)。
-    一段是一整首词（词与词之间隔一个空行）：验证集的词散布在整部语料里，作者和年代与训练集一样；
-    如果取语料最后 10%，那里大多是无名氏的词，训练集和验证集的差距就不是过拟合，而是两堆文字本来不一样。
-    用空行隔开的段不到 100 段（小说、歌词常常没有空行），就按行分；连 100 行也没有，就切成 100 块等长的。"""
-    poems = [p + "\n\n" for p in text.strip("\n").split("\n\n")]  # 词与词之间隔一个空行，空行也要学
-    lines = text.splitlines(keepends=True)
-    if len(poems) >= 100:
-        pieces, how = poems, f"每 10 首词（用空行隔开的段，共 {len(poems):,} 段）里的第 10 首"
-    elif len(lines) >= 100:
-        pieces, how = lines, f"每 10 行里的第 10 行（用空行隔开的只有 {len(poems)} 段，不够分；共 {len(lines):,} 行）"
-    else:
-        size = max(1, len(text) // 100)
-        pieces = [text[i : i + size] for i in range(0, len(text), size)]
-        how = f"每 10 块里的第 10 块（只有 {len(poems)} 段、{len(lines)} 行，不够分；每块 {size} 个字）"
-    return {
-        "train": "".join(p for i, p in enumerate(pieces) if i % 10 != 9),
-        "val": "".join(p for i, p in enumerate(pieces) if i % 10 == 9),
-    }, how
-
-
-CPU_RECIPE = (  # README 快速开始里 v12 的 CPU 配方
-    "--max_iters 7300 --eval_interval 730 --eval_iters 20 --batch_size 16 --block_size 64 "
-    "--learning_rate 3e-3 --warmup_iters 200 --lr_decay_iters 7300 --n_embed 96 --n_head 4 --n_layer 4 --dropout 0"
-)
-
-
-def warn_if_slow_on_cpu(model, splits, config, device):
-    """在 CPU 上先试跑两步前向 + 反向，估计整个训练要多久；超过 20 分钟就先说一声，并给出 CPU 上该跑的命令。
-    试跑不改变训练：梯度清掉，随机数的状态还原，之后的每一步和不试跑时一模一样。"""
-    if device != "cpu":
-        return
-    with torch.random.fork_rng(devices=[]):  # 试跑用掉的随机数（取批次、dropout）在离开时还原
-        t0 = time.perf_counter()
-        for _ in range(2):
-            x, y = get_batch(splits["train"], config.batch_size, config.block_size, device)
-            _, loss = model(x, y)
-            loss.backward()
-        per_step = (time.perf_counter() - t0) / 2
-    model.zero_grad(set_to_none=True)
-    one_eval = per_step * 2 * config.eval_iters / 3  # 评估只有前向，约是训练一步的 1/3；训练集、验证集各 eval_iters 批
-    total = per_step * config.max_iters + one_eval * (config.max_iters // config.eval_interval + 1)
-    if total > 20 * 60:
-        every = f"{one_eval / 60:.0f} 分钟" if one_eval >= 60 else f"{one_eval:.0f} 秒"
-        print(f"注意：在这台机器的 CPU 上，按现在的设置训练大约要 {total / 60:.0f} 分钟"
-              f"（试跑两步估计的；每次评估约 {every}，第一行进度要等第 0 步的评估做完）。")
-        recipe = dict(zip(CPU_RECIPE.split()[::2], map(float, CPU_RECIPE.split()[1::2])))  # {"--max_iters": 7300.0, ...}
-        keys = ("max_iters", "batch_size", "block_size", "n_layer", "n_embed")  # 粗略的计算量：步数 × 每步的字数 × 层数 × 宽度
-        mine = math.prod(getattr(config, k, 1) for k in keys)  # v6 之前没有 n_layer，就算一层
-        if mine > math.prod(recipe[f"--{k}"] for k in keys):  # 已经是 CPU 配方（或者更小）就不必再推荐它了
-            print(f"CPU 上请改用 README 快速开始里的 CPU 配方（同样的 GPT，小一些的设置）：python babygpt_v12_wandb.py {CPU_RECIPE}")
-
-
 def main(argv=None):
-    config = parse_args(argv)
+    config = parse_args(Config, argv, __doc__)
     device = pick_device(config.device)
-    text, encoding = read_text(config.data)
-    parts, how = split_text(text)
-    if config.block_size >= len(parts["val"]):  # 先说文件本身的问题，再说提示词
-        fail(f"{config.data} 只有 {len(text):,} 个字，太少了：验证集只有 {len(parts['val'])} 个字，"
-             f"要比 --block_size ({config.block_size}) 长")
+    text, parts, about = read_corpus(config)  # 读语料，分出验证集；文件或提示词有问题只说一行
     tokenizer = CharTokenizer.from_text(text)
-    for p in config.prompt:
-        missing = "".join(sorted(set(p) - set(tokenizer.chars)))
-        if missing:
-            fail(f"提示词“{p}”里有词表中没有的字：{missing}（用 --prompt 换一个开头）")
-    print(f"读入 {config.data}（{encoding}）；验证集：{how}")  # 参数、文件、提示词都没问题，才开始打印
+    print(about)  # 所有的检查都做完了，才开始打印
     splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in parts.items()}
 
     torch.manual_seed(config.seed)
@@ -399,7 +217,7 @@ def main(argv=None):
     print(f"语料 {len(text):,} 字，词表 {len(tokenizer.chars):,} 字；模型 {n_params / 1e6:.2f}M 参数；设备 {device}")
     print(f"初始损失应约为 ln({len(tokenizer.chars)}) = {math.log(len(tokenizer.chars)):.4f}")
 
-    warn_if_slow_on_cpu(model, splits, config, device)
+    warn_if_slow_on_cpu(model, splits, config, device, get_batch)  # CPU 上先试跑两步：要训练很久就先说一声
     history, step = train(model, splits, config, device)
     if history:
         print(f"训练结束：共 {step} 步，最后一次评估的验证集损失 {history[-1][2]:.4f}")
@@ -414,8 +232,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:  # 训练以外的地方按了 Ctrl-C（v12 里是第二次 Ctrl-C）：不打印 traceback
-        print("\n已中断。", file=sys.stderr)
-        sys.exit(130)  # 130：shell 里“被 Ctrl-C 中断”的退出码，`命令1 && 命令2` 就不会接着跑命令2
+    run_main(main)  # 训练以外的地方按 Ctrl-C：一行“已中断。”，退出码 130（scaffold.py）

@@ -17,14 +17,12 @@ alpha 变大，训练集上数出来的差别被抹平；变小，验证集里�
     python simplebigrammodel_with_comments.py --alpha 0.001  # 验证集 5.04，训练集 4.20
 """
 
-import argparse
 import math
 import random
-import sys
 from collections import Counter, defaultdict
-from pathlib import Path
+from dataclasses import dataclass
 
-DEFAULT_DATA = str(Path(__file__).resolve().parent / "data" / "ci.txt")
+from scaffold import DEFAULT_DATA, option, parse_args, read_corpus, run_main  # 读语料、命令行（不需要 torch）
 
 
 # ---------------------------------------------------------------------------
@@ -60,56 +58,9 @@ def decode(ids, chars):
 # 按整首词来分（每 10 首里的第 10 首做验证集），而不是把字打乱：打乱会把相邻的字拆散。
 # 也不取语料最后的 10%：那里大多是无名氏的词，和前面的作者、年代都不一样，
 # 验证集的 NLL 会因此高出一截（5.17，而按整首词分是 4.85），看起来像过拟合，其实只是两堆文字不同。
-# 十二课用的是同一个函数，所以这里的验证集 NLL 可以直接和它们的验证集损失比。
+# 十二课用的是同一个函数（scaffold.py 的 split_text），所以这里的验证集 NLL 可以直接和它们的验证集损失比。
 # 语料也可以换成你自己的文本（--data）：read_text 认得常见的几种编码，split_text 在没有空行的文字上改为按行分。
-
-
-def fail(message):
-    """给学习者一行清楚的错误信息，然后退出（不打印 traceback）。"""
-    sys.exit(f"错误：{message}")
-
-
-def read_text(path):
-    """读语料，返回 (文字, 编码)。认得 UTF-8（带不带 BOM 都行）、带 BOM 的 UTF-16 和 GB18030（包含 GBK、GB2312）；
-    Windows 的换行（回车 + 换行）换成一个换行。文件本身有问题时，说一句是什么问题。"""
-    if Path(path).is_dir():
-        fail(f"{path} 是一个目录，--data 要的是一个文本文件")
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as e:
-        fail(f"读不到训练语料 {path}（{e.strerror}）。默认的语料在仓库的 data/ci.txt，别的文本用 --data 指定")
-    encodings = ["utf-16"] if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ["utf-8-sig", "gb18030"]  # utf-8-sig：有 BOM 就去掉
-    for encoding in encodings:
-        try:
-            text = raw.decode(encoding).replace("\r\n", "\n")
-        except UnicodeDecodeError:
-            continue
-        if not any(c < " " and c not in "\t\n\r\f\v" for c in set(text)):  # 二进制文件有时也“解码”得出来，但带着控制字符
-            if not text.strip():
-                fail(f"训练语料 {path} 是空的")
-            return text, encoding.replace("utf-8-sig", "utf-8").upper()
-    fail(f"{path} 不是认得出的文本（试过 UTF-8、UTF-16、GB18030）：请先另存为 UTF-8，例如 iconv -f 原来的编码 -t UTF-8")
-
-
-def split_text(text):
-    """每 10 段里的第 10 段做验证集，其余做训练集。返回 ({"train": 文字, "val": 文字}, 怎么分的)。
-    一段是一整首词（词与词之间隔一个空行）：验证集的词散布在整部语料里，作者和年代与训练集一样；
-    如果取语料最后 10%，那里大多是无名氏的词，训练集和验证集的差距就不是过拟合，而是两堆文字本来不一样。
-    用空行隔开的段不到 100 段（小说、歌词常常没有空行），就按行分；连 100 行也没有，就切成 100 块等长的。"""
-    poems = [p + "\n\n" for p in text.strip("\n").split("\n\n")]  # 词与词之间隔一个空行，空行也要学
-    lines = text.splitlines(keepends=True)
-    if len(poems) >= 100:
-        pieces, how = poems, f"每 10 首词（用空行隔开的段，共 {len(poems):,} 段）里的第 10 首"
-    elif len(lines) >= 100:
-        pieces, how = lines, f"每 10 行里的第 10 行（用空行隔开的只有 {len(poems)} 段，不够分；共 {len(lines):,} 行）"
-    else:
-        size = max(1, len(text) // 100)
-        pieces = [text[i : i + size] for i in range(0, len(text), size)]
-        how = f"每 10 块里的第 10 块（只有 {len(poems)} 段、{len(lines)} 行，不够分；每块 {size} 个字）"
-    return {
-        "train": "".join(p for i, p in enumerate(pieces) if i % 10 != 9),
-        "val": "".join(p for i, p in enumerate(pieces) if i % 10 == 9),
-    }, how
+# 这两个函数不是课程的内容（十二课和入门脚本都从 scaffold.py 取），main() 里的 read_corpus 调用它们。
 
 
 # ---------------------------------------------------------------------------
@@ -213,42 +164,20 @@ class BigramModel:
 # ---------------------------------------------------------------------------
 
 
-class ArgumentParser(argparse.ArgumentParser):
-    def error(self, message):
-        # 参数写错时只打印一行说明
-        sys.exit(f"参数错误：{message}（用 --help 查看所有参数）")
-
-
-def parse_args(argv=None):
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=DEFAULT_DATA, help=f"语料文件（默认：{DEFAULT_DATA}）")
-    parser.add_argument("--alpha", type=float, default=0.02, help="平滑的假想次数，必须大于 0（默认：0.02）")
-    parser.add_argument("--max_new_tokens", type=int, default=100, help="每个提示词后面生成多少个字（默认：100）")
-    parser.add_argument("--prompt", action="append", help="生成时的开头，可以重复给出多个（默认：春江、往事）")
-    parser.add_argument("--seed", type=int, default=1337, help="随机种子：同样的种子，同样的结果（默认：1337）")
-    args = parser.parse_args(argv)
-    args.prompt = args.prompt or ["春江", "往事"]
-    if not args.alpha > 0:
-        sys.exit(f"错误：--alpha 必须大于 0，现在是 {args.alpha}")
-    if args.max_new_tokens < 0:
-        sys.exit(f"错误：--max_new_tokens 不能是负数，现在是 {args.max_new_tokens}")
-    if any(p == "" for p in args.prompt):
-        sys.exit("错误：--prompt 不能是空字符串")
-    return args
+@dataclass
+class Config:
+    alpha: float = option(0.02, "平滑的假想次数，必须大于 0（见 BigramModel.prob）")
+    max_new_tokens: int = option(100, "每个提示词后面生成多少个字")
+    prompt: tuple = option(("春江", "往事"), "生成时的开头，可以重复给出多个")
+    seed: int = option(1337, "随机种子：同样的种子，同样的结果")
+    data: str = option(DEFAULT_DATA, "训练语料：UTF-8、UTF-16 或 GB18030（GBK）的文本文件")
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    text, encoding = read_text(args.data)
-    splits, how = split_text(text)
-    if len(splits["val"]) < 2:  # 先说文件本身的问题，再说提示词
-        fail(f"{args.data} 只有 {len(text):,} 个字，太少了：验证集只有 {len(splits['val'])} 个字，至少要 2 个")
+    args = parse_args(Config, argv, __doc__)
+    text, splits, about = read_corpus(args)  # 读语料，分出验证集；文件或提示词有问题只说一行
     chars, stoi = build_vocab(text)
-    for p in args.prompt:
-        missing = "".join(sorted(set(p) - set(chars)))
-        if missing:
-            fail(f"提示词“{p}”里有词表中没有的字：{missing}（用 --prompt 换一个开头）")
-    print(f"读入 {args.data}（{encoding}）；验证集：{how}")  # 参数、文件、提示词都没问题，才开始打印
+    print(about)  # 所有的检查都做完了，才开始打印
     train_ids, val_ids = encode(splits["train"], stoi), encode(splits["val"], stoi)
     print(f"语料 {len(text):,} 字，词表 {len(chars):,} 个不同的字；训练集 {len(train_ids):,} 字，验证集 {len(val_ids):,} 字")
 
@@ -271,7 +200,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit("\n已中断。")
+    run_main(main)  # Ctrl-C：一行“已中断。”，退出码 130

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import babygpt_sample_with_kvcache as sampler  # noqa: E402  断句的规则：phrase_lengths
-import simplebigrammodel_with_comments as primer  # noqa: E402  读语料、划分训练集：和课程用同样的函数
+import scaffold  # noqa: E402  读语料、划分训练集：和课程用同样的函数
 
 OUT = ROOT / "data" / "tunes.json"
 
@@ -27,8 +27,8 @@ OUT = ROOT / "data" / "tunes.json"
 @functools.cache
 def corpus_parts():
     """读 data/ci.txt，按课程的规则分成训练集和验证集：返回 (全文, {"train": ..., "val": ...})。只读一次。"""
-    text, _ = primer.read_text(primer.DEFAULT_DATA)
-    parts, _ = primer.split_text(text)
+    text, _ = scaffold.read_text(scaffold.DEFAULT_DATA)
+    parts, _ = scaffold.split_text(text)
     return text, parts
 
 

@@ -10,6 +10,7 @@ import torch
 
 import babygpt_sample_with_kvcache as sampler
 import babygpt_v12_wandb as v12
+import scaffold
 import form_check
 from conftest import ROOT
 
@@ -68,7 +69,8 @@ def write(model, tune, seed, temperature, use_cache, max_new_tokens=5):
     """按格律写一首（不打印）：返回生成的文字（作者、换行、正文、空行）。"""
     args = SimpleNamespace(seed=seed, max_new_tokens=max_new_tokens, temperature=temperature, top_k=0, write_on=False)
     prompt = [CHARS.index(c) for c in f"\n\n{tune} "]
-    new_ids, _ = sampler.write(model, CHARS, prompt, args, use_cache, "cpu", stream=False, forms=forms_of(tune))
+    generator = torch.Generator().manual_seed(seed)
+    new_ids, _ = sampler.write(model, CHARS, prompt, args, generator, use_cache, stream=False, forms=forms_of(tune))
     return "".join(CHARS[i] for i in new_ids)
 
 
@@ -145,7 +147,7 @@ def test_a_tune_in_brackets_in_the_interactive_loop(tiny):
     [
         (["--tune", "没有这个"], "不认识词牌《没有这个》"),
         (["--tune", "故国"], "常见的有：浣溪沙、减字木兰花"),
-        (["--tune", ""], "参数错误：--tune 要一个词牌名"),
+        (["--tune", ""], "错误：--tune 要一个词牌名"),
         (["--tune", "浣溪沙", "--prompt", "春江"], "不能和 --prompt 一起用"),
         (["--tune", "浣溪沙", "--tunes", "/nonexistent/tunes.json"], "读不到词牌的格式 /nonexistent/tunes.json"),
     ],
@@ -277,7 +279,7 @@ def test_summary_and_samples_name_each_model_and_take_a_kept_poem_from_the_longe
 def test_the_form_holds_across_a_cache_refill_at_the_cpu_recipes_block_size():
     """CPU 配方的 block_size 是 64：一首减字木兰花连开头、作者、标点和换行要 70 多个字，写到一半缓存就要重新 prefill。
     约束解码的状态不在缓存里，refill 之后格式照样成立。"""
-    block_size = int(v12.CPU_RECIPE.split("--block_size ")[1].split()[0])
+    block_size = scaffold.parse_args(v12.Config, scaffold.CPU_RECIPE.split()).block_size
     torch.manual_seed(0)
     config = v12.Config(block_size=block_size, n_embed=24, n_head=3, n_layer=2, dropout=0.0)
     model = v12.BabyGPT(config, len(CHARS))

@@ -1,5 +1,5 @@
-"""仓库的样子：每个顶层脚本自成一体（不 import 项目里的任何东西），tools/ 之间的 import 没有循环，
-requirements.txt 里提到的文件都在。"""
+"""仓库的样子：每个顶层脚本只 import 脚手架 scaffold.py（不 import 别的课），scaffold 不 import 项目里的任何东西；
+tools/ 之间的 import 没有循环；requirements.txt 里提到的文件都在；每一课一次读得完（行数有上限）。"""
 
 import ast
 import re
@@ -10,7 +10,7 @@ import pytest
 from conftest import LESSONS, ROOT
 
 SCRIPTS = [*LESSONS, "babygpt_sample_with_kvcache", "simplebigrammodel_with_comments"]
-OUTSIDE = {"torch", "wandb"}  # 十二课和采样器只用标准库、torch，v12 另外用 wandb
+OUTSIDE = {"torch", "wandb"}  # 十二课和采样器只用标准库、torch，v12 另外用 wandb；入门脚本只用标准库
 
 
 def imported_modules(path):
@@ -25,16 +25,36 @@ def imported_modules(path):
     return names
 
 
-@pytest.mark.parametrize("name", SCRIPTS)
-def test_every_script_imports_nothing_from_the_project(name):
+@pytest.mark.parametrize("name", [*SCRIPTS, "scaffold"])
+def test_every_script_imports_the_scaffold_and_nothing_else_from_the_project(name):
     path = ROOT / f"{name}.py"
     modules = imported_modules(path)
     foreign = {m for m in modules if m not in sys.stdlib_module_names and m not in OUTSIDE}
-    assert not foreign, f"{name} 导入了 {foreign}：每个脚本要能单独从头读到尾"
+    assert foreign == ({"scaffold"} if name != "scaffold" else set()), f"{name} 导入了 {foreign}：只能从 scaffold.py 取"
     source = path.read_text(encoding="utf-8")
     assert "sys.path" not in source and "importlib" not in modules and "__import__" not in source
     if name == "simplebigrammodel_with_comments":
         assert not modules & OUTSIDE  # 入门脚本只用标准库
+
+
+def test_the_primer_runs_without_torch():
+    """入门脚本只用标准库：导入它（连同 scaffold.py）不会把 torch 带进来。"""
+    import subprocess
+
+    code = "import sys, simplebigrammodel_with_comments; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+CAPS = {"babygpt_v1": 240, "babygpt_v12_wandb": 520, "babygpt_sample_with_kvcache": 520, "scaffold": 300}
+
+
+@pytest.mark.parametrize("name", [*SCRIPTS[:-1], "scaffold"])
+def test_a_lesson_is_read_in_one_sitting(name):
+    """行数（wc -l）的上限：v1 240，v2–v11 320，v12 和采样器 520，脚手架 300；文档字符串不超过 25 行。"""
+    source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
+    assert len(source.splitlines()) <= CAPS.get(name, 320)
+    if name.startswith("babygpt_v"):
+        assert ast.parse(source).body[0].end_lineno <= 25
 
 
 def test_the_import_check_can_fail(tmp_path):

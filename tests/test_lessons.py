@@ -16,6 +16,8 @@ from benchmark_lessons import median_of_runs, stability_markdown  # README 的�
 from common import code_lines, diff_size
 from conftest import LESSONS, ROOT, lesson_number, load
 
+import scaffold
+
 VOCAB = 97
 
 
@@ -66,7 +68,7 @@ def train_tiny(mod, text, capsys=None, **overrides):
     """用这一课自己的 train()（它自己的 make_optimizer、get_lr、梯度裁剪）在一小段语料上训练几十步。
     返回 (评估记录, 模型, 配置)。"""
     tokenizer = mod.CharTokenizer.from_text(text)
-    parts, _ = mod.split_text(text)
+    parts, _ = scaffold.split_text(text)
     splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in parts.items()}
     settings = dict(n_embed=32, block_size=16, batch_size=8, max_iters=40, eval_interval=20, eval_iters=4, warmup_iters=5)
     config = tiny_config(mod, **{**settings, **overrides})
@@ -308,16 +310,25 @@ def top_level_sources(name):
     return parts
 
 
-SHARED = ["option", "CharTokenizer", "get_batch", "estimate_loss", "get_lr", "make_optimizer", "ArgumentParser",
-          "parse_args", "fail", "check_config", "pick_device", "read_text", "split_text"]
+RECIPE = ["CharTokenizer", "get_batch", "estimate_loss", "get_lr", "make_optimizer"]
 
 
-@pytest.mark.parametrize("part", SHARED)
-def test_shared_scaffolding_is_identical_in_every_lesson(part):
+@pytest.mark.parametrize("part", RECIPE)
+def test_the_training_recipe_is_identical_in_every_lesson(part):
     sources = {name: top_level_sources(name).get(part) for name in LESSONS}
     assert sources["babygpt_v1"] is not None
     for name, source in sources.items():
         assert source == sources["babygpt_v1"], f"{part} 在 {name} 里和 v1 不一样"
+
+
+def test_what_is_not_the_lesson_is_written_once_in_the_scaffold():
+    """命令行、设备、读语料、CPU 上的时间估计：只在 scaffold.py 里，哪一课都不再写一遍。"""
+    plumbing = set(top_level_sources("scaffold"))
+    assert {"parse_args", "check_config", "pick_device", "read_text", "split_text", "read_corpus", "warn_if_slow_on_cpu",
+            "run_main"} <= plumbing
+    for name in [*LESSONS, "babygpt_sample_with_kvcache", "simplebigrammodel_with_comments"]:
+        again = set(top_level_sources(name)) & plumbing
+        assert not again, f"{name} 又写了一遍 {again}"
 
 
 @pytest.mark.parametrize("part", ["train", "main"])

@@ -55,7 +55,7 @@ def expected_comment(file, command):
         row = next(row for row in rows if not form_sweep.longer(row) and command.endswith(f"--recipes {row['label']}"))
         return form_sweep.try_comment(row)
     if by == "cpu_recipe":
-        return bench.describe_resume(load("cpu_recipe.json")["walked"])
+        return bench.describe_resume(load("cpu_recipe.json")["walked"], command)
     row = next((row for row in load("tries.json")[0] if row["file"] == file and row["try"] == command), None)
     assert row is not None, f"{file} 的“{command}”还没有量过：python tools/benchmark_lessons.py --tries"
     return bench.describe(row)
@@ -103,7 +103,7 @@ def test_the_form_tables_and_samples_are_the_form_checks():
 
 def test_the_attention_reading_is_the_heatmaps_try_this():
     row = next(row for row in load("tries.json")[0] if row["try"] == "python tools/attention_heatmap.py")
-    assert bench.describe(row) in read_table("attention-reading")
+    assert bench.describe_numbers(row) in read_table("attention-reading")
 
 
 STATION_FILES = {"0 入门": "simplebigrammodel_with_comments.py", **{f"v{n}": file for n, file, _ in bench.LESSONS},

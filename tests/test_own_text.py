@@ -1,6 +1,6 @@
 """用自己的文本训练：常见的编码、Windows 的换行、没有空行的散文都能用；文件本身有问题时，先说一句是什么问题。
 
-入门脚本、一课（v1）和 v12 各测一遍：read_text 和 split_text 在它们里面逐字相同，但 main 各自调用它们。
+读文本、分验证集的是 scaffold.py 里的 read_text 和 split_text（各测一遍）；入门脚本、一课（v1）和 v12 的 main 各跑一遍。
 """
 
 import codecs
@@ -9,6 +9,7 @@ import pytest
 
 import babygpt_v1 as v1
 import babygpt_v12_wandb as v12
+import scaffold
 import simplebigrammodel_with_comments as primer
 from test_lessons import tiny_args
 from test_v12 import TINY
@@ -55,23 +56,21 @@ def refusal(name, path, tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
-@pytest.mark.parametrize("name", MODULES)
-def test_read_text_knows_each_encoding_and_drops_the_bom(name, encoding, poems, tmp_path):
+def test_read_text_knows_each_encoding_and_drops_the_bom(encoding, poems, tmp_path):
     to_bytes, reported = ENCODINGS[encoding]
     path = tmp_path / "poems.txt"
     path.write_bytes(to_bytes(poems))
-    text, used = MODULES[name].read_text(path)
+    text, used = scaffold.read_text(path)
     assert text == poems and used == reported
     assert "\ufeff" not in text  # BOM 不会变成词表里多出来的一个字
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
-@pytest.mark.parametrize("name", MODULES)
-def test_windows_line_ends_become_plain_line_ends_in_every_encoding(name, encoding, poems, tmp_path):
+def test_windows_line_ends_become_plain_line_ends_in_every_encoding(encoding, poems, tmp_path):
     to_bytes, reported = ENCODINGS[encoding]
     path = tmp_path / "crlf.txt"
     path.write_bytes(to_bytes(poems.replace("\n", "\r\n")))
-    text, used = MODULES[name].read_text(path)
+    text, used = scaffold.read_text(path)
     assert text == poems and "\r" not in text and used == reported
 
 
@@ -80,9 +79,8 @@ def pieces_text(n_poems, lines_per_poem):
     return "\n".join("".join(f"第{i}首第{j}句。\n" for j in range(lines_per_poem)) for i in range(n_poems))
 
 
-@pytest.mark.parametrize("name", MODULES)
-def test_the_split_changes_at_exactly_100_pieces_and_100_lines(name):
-    split_text = MODULES[name].split_text
+def test_the_split_changes_at_exactly_100_pieces_and_100_lines():
+    split_text = scaffold.split_text
     parts, how = split_text(pieces_text(100, 2))  # 100 段：按段分
     assert "每 10 首词" in how and "共 100 段" in how
     assert parts["val"].count("\n\n") == 10 and parts["val"].startswith("第9首第0句。\n第9首第1句。\n\n第19首")
@@ -137,13 +135,13 @@ def prose(poems):
 
 def test_split_falls_back_to_lines_then_to_chunks_and_loses_nothing(poems):
     text = prose(poems)
-    parts, how = v1.split_text(text)
+    parts, how = scaffold.split_text(text)
     lines = text.splitlines(keepends=True)
     assert "每 10 行里的第 10 行" in how and f"共 {len(lines):,} 行" in how
     assert parts["val"] == "".join(lines[9::10])
     assert len(parts["train"]) + len(parts["val"]) == len(text)
     one_line = text.replace("\n", "")[:5000]
-    parts, how = v1.split_text(one_line)
+    parts, how = scaffold.split_text(one_line)
     assert "每 10 块里的第 10 块" in how and "每块 50 个字" in how
     assert parts["val"] == "".join(one_line[i : i + 50] for i in range(450, 5000, 500))
     assert len(parts["train"]) + len(parts["val"]) == len(one_line)
@@ -183,7 +181,7 @@ def test_the_reflowed_example_holds_out_the_same_poems_as_the_poem_split(corpus_
     text = text[: text.rindex("\n\n")]
     prose = own_text.reflow(text)
     assert "\n\n" not in prose and prose.count("\n") == text.count("\n\n") + 1
-    by_line, how = v1.split_text(prose)
-    by_poem, _ = v1.split_text(text)
+    by_line, how = scaffold.split_text(prose)
+    by_poem, _ = scaffold.split_text(text)
     assert "每 10 行里的第 10 行" in how
     assert by_line["val"] == "".join(p.replace("\n", "") + "\n" for p in by_poem["val"].split("\n\n") if p)

@@ -13,6 +13,7 @@ import torch
 
 import babygpt_sample_with_kvcache as sampler
 import babygpt_v12_wandb as v12
+import scaffold
 from conftest import ROOT
 
 BLOCK = 16
@@ -157,7 +158,7 @@ def test_foreign_and_broken_checkpoints(tmp_path, ckpt):
             path.write_bytes(content)
         elif content is not None:
             torch.save(content, path)
-        with pytest.raises(sampler.CheckpointError, match=message):
+        with pytest.raises(SystemExit, match=message):
             sampler.load_checkpoint(str(path), "cpu")
 
 
@@ -169,27 +170,27 @@ def scripted(monkeypatch, text):
 
 @pytest.mark.parametrize("use_cache", [True, False])
 def test_writing_stops_at_the_blank_line_that_ends_a_poem(model, monkeypatch, use_cache):
-    args = sampler.parse_args(["--max_new_tokens", "40"])
+    args = scaffold.parse_args(sampler.Config, ["--max_new_tokens", "40"])
     scripted(monkeypatch, "春江潮水连海平，\n明月共潮生。\n\n往事知多少\n小楼昨夜又东风\n\n")
-    new_ids, _ = sampler.write(model, CHARS, [CHARS.index("春")], args, use_cache, "cpu", stream=False)
+    new_ids, _ = sampler.write(model, CHARS, [CHARS.index("春")], args, torch.Generator().manual_seed(args.seed), use_cache, stream=False)
     assert "".join(CHARS[i] for i in new_ids) == "春江潮水连海平，\n明月共潮生。\n\n"  # 只写一首，到空行为止
 
 
 def test_writing_on_ignores_the_end_of_a_poem(model, monkeypatch):
-    args = sampler.parse_args(["--max_new_tokens", "12", "--write_on"])
+    args = scaffold.parse_args(sampler.Config, ["--max_new_tokens", "12", "--write_on"])
     scripted(monkeypatch, "春江\n\n往事\n\n小楼昨夜又东风故国")
-    new_ids, _ = sampler.write(model, CHARS, [CHARS.index("春")], args, True, "cpu", stream=False)
+    new_ids, _ = sampler.write(model, CHARS, [CHARS.index("春")], args, torch.Generator().manual_seed(args.seed), True, stream=False)
     assert "".join(CHARS[i] for i in new_ids) == "春江\n\n往事\n\n小楼昨夜"  # 一直写满 12 个字
 
 
 def test_a_single_line_break_does_not_end_the_poem(model, monkeypatch):
     """一首词的每一句后面都有换行，只有连着两个换行（空行）才算写完。提示词以换行结尾时，新写的换行就凑成了空行。"""
-    args = sampler.parse_args(["--max_new_tokens", "10"])
+    args = scaffold.parse_args(sampler.Config, ["--max_new_tokens", "10"])
     scripted(monkeypatch, "\n春\n江\n\n往事")
-    new_ids, _ = sampler.write(model, CHARS, [CHARS.index("春")], args, True, "cpu", stream=False)
+    new_ids, _ = sampler.write(model, CHARS, [CHARS.index("春")], args, torch.Generator().manual_seed(args.seed), True, stream=False)
     assert "".join(CHARS[i] for i in new_ids) == "\n春\n江\n\n"
     scripted(monkeypatch, "\n春江")
-    new_ids, _ = sampler.write(model, CHARS, [CHARS.index("\n")], args, True, "cpu", stream=False)
+    new_ids, _ = sampler.write(model, CHARS, [CHARS.index("\n")], args, torch.Generator().manual_seed(args.seed), True, stream=False)
     assert new_ids == [CHARS.index("\n")]
 
 
@@ -199,7 +200,7 @@ def test_empty_prompt_starts_a_new_poem(model):
 
 
 def test_default_length_fits_the_longest_common_ci():
-    assert sampler.parse_args([]).max_new_tokens >= 280  # 莺啼序，连标点约 280 字
+    assert scaffold.parse_args(sampler.Config, []).max_new_tokens >= 280  # 莺啼序，连标点约 280 字
 
 
 # --- 通过真正的命令行 ---
@@ -287,8 +288,8 @@ def test_compare_past_block_size_compares_only_the_part_both_ways_see_alike(ckpt
 def test_compare_says_no_when_the_two_ways_write_different_text(ckpt, capsys, monkeypatch):
     real_write = sampler.write
 
-    def write(model, chars, ids, args, use_cache, *rest, **kwargs):
-        new_ids, speed = real_write(model, chars, ids, args, use_cache, *rest, **kwargs)
+    def write(model, chars, ids, args, generator, use_cache, *rest, **kwargs):
+        new_ids, speed = real_write(model, chars, ids, args, generator, use_cache, *rest, **kwargs)
         return ([(new_ids[0] + 1) % len(chars), *new_ids[1:]] if use_cache else new_ids), speed  # 缓存那边第一个字不同
 
     monkeypatch.setattr(sampler, "write", write)
@@ -317,11 +318,11 @@ def test_no_cache_and_seed_do_what_the_help_says(ckpt, capsys):
 def test_default_temperature_is_the_one_the_readme_gives():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     quoted = {float(x) for x in re.findall(r"--temperature` [^（\n]*（默认 ([\d.]+)）", readme)}
-    assert quoted == {sampler.parse_args([]).temperature}
+    assert quoted == {scaffold.parse_args(sampler.Config, []).temperature}
 
 
 def test_bad_options_get_one_line_and_nothing_else(ckpt):
     for args in (["--temperature", "-1"], ["--max_new_tokens", "0"], ["--top_k", "abc"], ["--device", "tpu"]):
         proc = cli(*args, ckpt=ckpt)
         assert proc.returncode != 0 and proc.stdout == ""
-        assert "参数错误" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert proc.stderr.startswith(("参数错误：", "错误：")) and len(proc.stderr.strip().splitlines()) == 1, proc.stderr

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 
 import babygpt_sample_with_kvcache as sampler
 import babygpt_v12_wandb as v12
+import scaffold
 from conftest import ROOT, load
 from wandb_records import history, run_config
 
@@ -44,7 +45,7 @@ def test_offline_wandb_run_records_config_and_every_evaluation(trained, tmp_path
         assert row["_step"] == step
         assert math.isclose(row["train/loss"], train_loss, rel_tol=1e-6)
         assert math.isclose(row["val/loss"], val_loss, rel_tol=1e-6)
-        assert math.isclose(row["lr"], v12.get_lr(step, v12.parse_args(TINY)), rel_tol=1e-6)  # 学习率也记下了
+        assert math.isclose(row["lr"], v12.get_lr(step, scaffold.parse_args(v12.Config, TINY)), rel_tol=1e-6)  # 学习率也记下了
         assert (row["tokens_per_sec"] > 0) == (step > 0)  # 第 0 步还没训练；之后是真量出来的速度
     config = run_config(runs[0])
     assert config["n_layer"] == 2 and config["max_iters"] == 8 and config["block_size"] == 16
@@ -115,7 +116,7 @@ def test_truncated_checkpoint_is_refused_with_a_clear_error(trained, tmp_path):
     ckpt, _ = trained
     broken = tmp_path / "broken.pth"
     broken.write_bytes(ckpt.read_bytes()[: ckpt.stat().st_size // 2])
-    with pytest.raises(sampler.CheckpointError, match="读不出来"):
+    with pytest.raises(SystemExit, match="读不出来"):
         sampler.load_checkpoint(str(broken), "cpu")
 
 
@@ -365,7 +366,7 @@ def test_missing_checkpoint_directory_is_reported_before_training(tmp_path, smal
 
 
 def tiny_model_and_splits(corpus_text):
-    config = v12.parse_args(TINY)
+    config = scaffold.parse_args(v12.Config, TINY)
     tokenizer = v12.CharTokenizer.from_text(corpus_text[:5000])
     data = torch.tensor(tokenizer.encode(corpus_text[:5000]), dtype=torch.long)
     return v12.BabyGPT(config, len(tokenizer.chars)), {"train": data[:4000], "val": data[4000:]}, config
@@ -373,27 +374,27 @@ def tiny_model_and_splits(corpus_text):
 
 def test_cpu_warning_gives_the_recipe_only_for_a_long_run(corpus_text, capsys):
     model, splits, config = tiny_model_and_splits(corpus_text)
-    v12.warn_if_slow_on_cpu(model, splits, config, "cpu")  # 8 步：一眨眼
+    v12.warn_if_slow_on_cpu(model, splits, config, "cpu", v12.get_batch)  # 8 步：一眨眼
     assert capsys.readouterr().out == ""
-    long_run = v12.parse_args([*TINY, "--max_iters", "100000000"])  # 再小的模型，一亿步也要超过 20 分钟
-    v12.warn_if_slow_on_cpu(model, splits, long_run, "cpu")
+    long_run = scaffold.parse_args(v12.Config, [*TINY, "--max_iters", "100000000"])  # 再小的模型，一亿步也要超过 20 分钟
+    v12.warn_if_slow_on_cpu(model, splits, long_run, "cpu", v12.get_batch)
     out = capsys.readouterr().out
-    assert f"babygpt_v12_wandb.py {v12.CPU_RECIPE}" in out
+    assert f"babygpt_v12_wandb.py {scaffold.CPU_RECIPE}" in out
     assert all(p.grad is None for p in model.parameters())  # 试跑的梯度不留下来
-    v12.warn_if_slow_on_cpu(model, splits, long_run, "cuda")  # 只在 CPU 上估计
+    v12.warn_if_slow_on_cpu(model, splits, long_run, "cuda", v12.get_batch)  # 只在 CPU 上估计
     assert capsys.readouterr().out == ""
 
 
 def test_cpu_warning_does_not_recommend_the_recipe_to_the_recipe_itself(corpus_text, capsys, monkeypatch):
     """慢机器上 CPU 配方本身也可能超过 20 分钟：这时只说要多久，不再推荐同一条命令。"""
-    recipe = v12.parse_args(v12.CPU_RECIPE.split())
+    recipe = scaffold.parse_args(v12.Config, scaffold.CPU_RECIPE.split())
     _, splits, _ = tiny_model_and_splits(corpus_text)
     model = v12.BabyGPT(recipe, int(splits["train"].max()) + 1)
     clock = itertools.count()  # 假的钟：每读一次过 1 秒，试跑两步就是每步 0.5 秒，7300 步要一个小时
-    monkeypatch.setattr(v12, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
-    v12.warn_if_slow_on_cpu(model, splits, recipe, "cpu")
+    monkeypatch.setattr(scaffold, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    v12.warn_if_slow_on_cpu(model, splits, recipe, "cpu", v12.get_batch)
     out = capsys.readouterr().out
-    assert "大约要 62 分钟" in out and v12.CPU_RECIPE not in out
+    assert "大约要 62 分钟" in out and scaffold.CPU_RECIPE not in out
 
 
 def test_readme_quick_start_trains_with_the_cpu_recipe_and_resumes_with_the_printed_command(tmp_path, small_corpus, capsys,
@@ -402,12 +403,12 @@ def test_readme_quick_start_trains_with_the_cpu_recipe_and_resumes_with_the_prin
     commands = [line for line in readme.splitlines() if line.startswith("pip install -r requirements.txt && python babygpt_v12")]
     assert len(commands) == 2  # 中文和英文的快速开始
     for line in commands:
-        assert line.endswith(f"python babygpt_v12_wandb.py {v12.CPU_RECIPE} && python babygpt_sample_with_kvcache.py")
-    v12.parse_args(v12.CPU_RECIPE.split())  # 配方本身是合法的参数（不合法会 SystemExit）
+        assert line.endswith(f"python babygpt_v12_wandb.py {scaffold.CPU_RECIPE} && python babygpt_sample_with_kvcache.py")
+    scaffold.parse_args(v12.Config, scaffold.CPU_RECIPE.split())  # 配方本身是合法的参数（不合法会 SystemExit）
     # README 的续训命令，就是 v12 按了 Ctrl-C 之后自己打印的那一条（再接着采样器）
     ctrl_c_at(monkeypatch, "batch", 3)
     with pytest.raises(SystemExit):
-        v12.main(v12.CPU_RECIPE.split() + ["--data", str(small_corpus), "--ckpt_path", str(tmp_path / "m.pth")])
+        v12.main(scaffold.CPU_RECIPE.split() + ["--data", str(small_corpus), "--ckpt_path", str(tmp_path / "m.pth")])
     printed = capsys.readouterr().out.rstrip().splitlines()[-1].split("：", 1)[1]
     printed = printed.replace(f" --data {small_corpus} --ckpt_path {tmp_path / 'm.pth'}", "")
     assert f"```bash\n{printed} && python babygpt_sample_with_kvcache.py\n```" in readme
@@ -440,17 +441,17 @@ def test_cpu_warning_says_within_seconds_how_long_and_what_to_run_instead(name, 
     small = replace(config, n_embed=8, block_size=8, **({"n_head": 2} if hasattr(config, "n_head") else {}))
     model = mod.BabyGPT(small, 50)
     clock = itertools.count(step=20)  # 每读一次钟过 20 秒：试跑两步读两次钟，每步 10 秒
-    monkeypatch.setattr(mod, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    monkeypatch.setattr(scaffold, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
     data = torch.randint(50, (1000,))
-    monkeypatch.setattr(mod, "get_batch", lambda *args: (data[:16].view(2, 8), data[1:17].view(2, 8)))  # 小模型，小批次
-    mod.warn_if_slow_on_cpu(model, {"train": data}, config, "cpu")  # 估计按的是默认设置
+    small_batch = lambda *args: (data[:16].view(2, 8), data[1:17].view(2, 8))  # noqa: E731  小模型，小批次
+    mod.warn_if_slow_on_cpu(model, {"train": data}, config, "cpu", small_batch)  # 估计按的是默认设置
     lines = capsys.readouterr().out.splitlines()
     one_eval = 10 * 2 * config.eval_iters / 3
     minutes = (10 * config.max_iters + one_eval * (config.max_iters // config.eval_interval + 1)) / 60
     assert lines[0].startswith(f"注意：在这台机器的 CPU 上，按现在的设置训练大约要 {minutes:.0f} 分钟")
     assert f"每次评估约 {one_eval / 60:.0f} 分钟" in lines[0]
     if recommends:
-        assert lines[1] == f"CPU 上请改用 README 快速开始里的 CPU 配方（同样的 GPT，小一些的设置）：python babygpt_v12_wandb.py {v12.CPU_RECIPE}"
+        assert lines[1] == f"CPU 上请改用 README 快速开始里的 CPU 配方（同样的 GPT，小一些的设置）：python babygpt_v12_wandb.py {scaffold.CPU_RECIPE}"
     assert len(lines) == 1 + recommends
 
 
@@ -463,7 +464,7 @@ def test_the_trial_steps_change_nothing_the_training_sees(name):
     weights = {k: v.clone() for k, v in model.state_dict().items()}
     data = torch.randint(50, (1000,))
     rng = torch.get_rng_state()
-    mod.warn_if_slow_on_cpu(model, {"train": data}, config, "cpu")
+    mod.warn_if_slow_on_cpu(model, {"train": data}, config, "cpu", mod.get_batch)
     assert torch.equal(torch.get_rng_state(), rng)
     assert all(torch.equal(v, weights[k]) for k, v in model.state_dict().items())
     assert all(p.grad is None for p in model.parameters())
@@ -480,7 +481,7 @@ def test_the_run_can_be_seen_without_wandb(trained, tmp_path, capsys, monkeypatc
     out = tmp_path / "run.png"
     plot_run.main(["--ckpt_path", str(ckpt), "--out", str(out)])
     saved = torch.load(ckpt, weights_only=True)
-    config = v12.parse_args(TINY)
+    config = scaffold.parse_args(v12.Config, TINY)
     assert drawn["训练集损失"] == ([s for s, _, _ in saved["history"]], [t for _, t, _ in saved["history"]])
     assert drawn["验证集损失"][1] == [v for _, _, v in saved["history"]]
     assert drawn["学习率（右轴）"] == (list(range(9)), [v12.get_lr(s, config) for s in range(9)])

@@ -33,9 +33,11 @@ import shlex
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from common import LESSONS, ROOT, diff_size, machine, measure_r, run_curve, run_script, use_cjk_font, write_back, write_table
+from common import (LESSONS, ROOT, diff_size, machine, measure_r, minutes, run_curve, run_script, use_cjk_font, write_back,
+                    write_table)
 
 SEED_LESSONS = (1, 4, 6, 7, 9, 10)  # 换种子也要成立：v4 < v1、v7 < v6；v10 − v9（dropout 的代价）随种子变多少
 DEFAULT_LINE = re.compile(r"默认设置下（2 核 CPU，约 \d+ 秒，[\d.]+ R）：验证集损失 ([\d.]+)，训练损失 ([\d.]+)")
@@ -60,7 +62,13 @@ def loss_text(loss):
 
 
 def describe(result):
-    """一次运行的结果写成一句话，和文档字符串里“试一试”命令后面的注释一样。"""
+    """一次运行的结果写成一句话，和文档字符串里“试一试”命令后面的注释一样；量了用时的，最后说要几分钟。"""
+    text = describe_numbers(result)
+    return f"{text}；{minutes(result['seconds'])}" if "seconds" in result else text
+
+
+def describe_numbers(result):
+    """一次运行量出的数（不含用时）。"""
     if result.get("kind") == "compare":  # 采样器的 --compare：跑了几遍，加速比取中位数
         speedups = sorted(result["speedups"])
         same = "逐字相同" if result["identical"] else "有不同的字！"
@@ -102,7 +110,7 @@ def ladder(args):
             if n >= 11:  # GPU 规模的默认值，在 CPU 上要跑几个小时：只列出 diff 行数
                 print(f"| `{file}` | {idea} | {diff} | （GPU 配方，见下文） | | | | |")
             continue
-        result = run_curve(file, args.extra.split())
+        result = run_curve(file, args.extra.split(), args.threads)
         _, train_loss, val_loss, tps = result["curve"][-1]
         rows.append({"lesson": n, "file": file, "idea": idea, "diff": diff, "r": r, **result})
         seconds = result["seconds"]
@@ -221,27 +229,28 @@ def written_by(command):
     """一条“试一试”的数由谁写：v11 的配方比较由 tools/form_sweep.py 写，v12 的续训由 --cpu_recipe 写，其余由 --tries 写。"""
     if command.startswith("python tools/form_sweep.py"):
         return "form_sweep"
-    return "cpu_recipe" if "--resume" in command.split() else "tries"
+    return "cpu_recipe" if "--ckpt_path try.pth" in command else "tries"
 
 
 def run_try(command, threads):
     """照原样运行一条“试一试”的命令，按脚本的种类读出它打印的数。"""
     script, *extra = shlex.split(command)[1:]
     if script == "babygpt_sample_with_kvcache.py":
-        speedups, identical = [], True
+        speedups, identical, times = [], True, []
         for _ in range(COMPARE_REPEATS):
-            out, _ = run_script(script, extra, threads)
+            out, seconds = run_script(script, extra, threads)
             speedups.append(float(re.search(r"speedup ([\d.]+)x", out).group(1)))
             identical &= "identical: yes" in out
-        return {"kind": "compare", "speedups": speedups, "identical": identical}
+            times.append(seconds)
+        return {"kind": "compare", "speedups": speedups, "identical": identical, "seconds": statistics.median(times)}
     if script == "tools/attention_heatmap.py":
-        out, _ = run_script(script, extra, threads)
+        out, seconds = run_script(script, extra, threads)
         heads = [{"layer": int(a), "head": int(b), "self": float(c), "previous": float(d), "punct": float(e) if e else None}
                  for a, b, c, d, e in HEAD_LINE.findall(out)]
-        return {"kind": "heatmap", "heads": heads}
+        return {"kind": "heatmap", "heads": heads, "seconds": seconds}
     if script == "tools/form_check.py":
-        out, _ = run_script(script, extra, threads)
-        return {"kind": "form", "line": out.strip().splitlines()[-1]}
+        out, seconds = run_script(script, extra, threads)
+        return {"kind": "form", "line": out.strip().splitlines()[-1], "seconds": seconds}
     return run_curve(script, extra, threads)
 
 
@@ -273,7 +282,7 @@ def write_tries(rows):
 
 def attention_reading(row):
     """README 里读注意力图的那一段：和热图的“试一试”同一次运行、同一句话。"""
-    text = f"这是快速开始训练出的模型读“大江东去，浪淘尽，千古风流人物。”：{describe(row)}。"
+    text = f"这是快速开始训练出的模型读“大江东去，浪淘尽，千古风流人物。”：{describe_numbers(row)}。"
     if max(h["punct"] or 0 for h in row["heads"]) > 0.5:
         text += "\n看最近的标点，就是看“这一句从哪里开始”：数一句已经写了几个字、该不该收，要靠它。"
     return text
@@ -356,6 +365,7 @@ def run_interrupted(command, stop_after, threads=None):
     env = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
+    t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "babygpt_v12_wandb.py", *command], stdout=subprocess.PIPE,  # 在仓库里运行，和学习者一样
                             stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
     out = []
@@ -364,6 +374,7 @@ def run_interrupted(command, stop_after, threads=None):
         if line.startswith(f"step {stop_after}/"):
             proc.send_signal(signal.SIGINT)
     code = proc.wait()
+    interrupted_seconds = time.perf_counter() - t0
     text = "".join(out)
     stopped = re.search(r"训练停在第 (\d+) 步", text)
     again = re.search(r"接着训练（同一条命令加上 --resume）：(.+)", text)
@@ -372,22 +383,22 @@ def run_interrupted(command, stop_after, threads=None):
     python, script, *extra = shlex.split(again.group(1))
     assert python == "python" and script == "babygpt_v12_wandb.py", again.group(1)
     resumed = run_curve(script, extra, threads)
-    return {"stopped_at": int(stopped.group(1)), "exit_code": code, "resume_command": again.group(1), **resumed}
+    return {"stopped_at": int(stopped.group(1)), "exit_code": code, "resume_command": again.group(1),
+            "interrupted_seconds": interrupted_seconds, **resumed}
 
 
 def run_cpu_recipe(args):
     """R，然后是 README 快速开始里的 v12 CPU 配方（检查点写到 --ckpt_path，画注意力图要用它）；
     再照学习者的路走一遍：训练到一半按 Ctrl-C，运行它打印的续训命令，最后一行必须和一口气训练完的逐位相同。"""
-    import babygpt_v12_wandb
+    from scaffold import CPU_RECIPE
 
     r = measure_r()
-    command = [*babygpt_v12_wandb.CPU_RECIPE.split(), "--ckpt_path", args.ckpt_path]
+    command = [*CPU_RECIPE.split(), "--ckpt_path", args.ckpt_path]
     result = run_curve("babygpt_v12_wandb.py", command, args.threads)
     print(f"v12 CPU 配方：{describe(result)}，{result['seconds']:.0f}s = {result['seconds'] / r:.1f} R", flush=True)
-    row = {"r": r, "command": babygpt_v12_wandb.CPU_RECIPE, "threads": args.threads, "machine": machine(), **result}
-    if args.interrupt_at:
-        interrupted = args.ckpt_path + ".interrupted.pth"
-        command = [*babygpt_v12_wandb.CPU_RECIPE.split(), "--ckpt_path", interrupted]
+    row = {"r": r, "command": CPU_RECIPE, "threads": args.threads, "machine": machine(), **result}
+    if args.interrupt_at:  # v12 的“试一试”：两条命令一字不差
+        command = [*CPU_RECIPE.split(), "--ckpt_path", "try.pth"]
         resumed = run_interrupted(command, args.interrupt_at, args.threads)
         same = resumed["curve"][-1][:3] == result["curve"][-1][:3]
         print(f"第 {resumed['stopped_at']} 步按 Ctrl-C（退出码 {resumed['exit_code']}），再运行 {resumed['resume_command']}："
@@ -396,22 +407,26 @@ def run_cpu_recipe(args):
     return [row]
 
 
-def describe_resume(row):
-    """v12 的“试一试”：中途按 Ctrl-C、再运行它打印的续训命令，最后一行是什么、和一口气训练完的一样不一样。"""
+def describe_resume(row, command):
+    """v12 的“试一试”的两条命令：中途按 Ctrl-C 的那一次停在哪里；再运行它打印的续训命令，最后一行是什么、
+    和一口气训练完的一样不一样。"""
     resumed = row["interrupted"]
+    if "--resume" not in command.split():
+        return (f"第 {resumed['stopped_at']} 步按的 Ctrl-C，退出码 {resumed['exit_code']}；"
+                f"{minutes(resumed['interrupted_seconds'])}")
     same = resumed["curve"][-1][:3] == row["curve"][-1][:3]
     _, train_loss, val_loss, _ = resumed["curve"][-1]
-    return (f"验证集 {val_loss:.4f}，训练集 {train_loss:.4f}（第 {resumed['stopped_at']} 步按的 Ctrl-C，退出码 {resumed['exit_code']}；"
-            f"最后一行{'和一口气训练完的逐位相同' if same else '和一口气训练完的不同！'}）")
+    return (f"验证集 {val_loss:.4f}，训练集 {train_loss:.4f}，{'和一口气训练完的逐位相同' if same else '和一口气训练完的不同！'}；"
+            f"{minutes(resumed['seconds'])}")
 
 
 def write_resume(row):
-    """把 v12 文档字符串里续训那一条“试一试”后面的注释换成这次量的。"""
+    """把 v12 文档字符串里那两条“试一试”后面的注释换成这次量的。"""
     file = "babygpt_v12_wandb.py"
     for line, command in tries(file):
         if written_by(command) == "cpu_recipe":
             indent = line[: len(line) - len(line.lstrip())]
-            write_back(file, [(line, f"{indent}{command}  # {describe_resume(row)}")])
+            write_back(file, [(line, f"{indent}{command}  # {describe_resume(row, command)}")])
 
 
 def update_docs(rows):

@@ -35,11 +35,14 @@ R_COMMAND = ("babygpt_v1.py --device cpu --max_iters 5000 --block_size 8 --batch
              "--eval_iters 100 --eval_interval 200 --max_new_tokens 1")
 STEP_LINE = re.compile(r"step (\d+)/(\d+): train loss ([\d.]+|nan|inf), val loss ([\d.]+|nan|inf), ([\d,]+) tokens/s")
 FOCUS_LINE = re.compile(r"头 \d+：当前字 ([\d.]+)，前一个字 ([\d.]+)")  # tools/attention_focus.py 打印的
+SAMPLE = re.compile(r"^--- (.+?) ---\n(.*?)(?=\n\n--- |\n*\Z)", re.M | re.S)  # 每一课最后写的：--- 春江 ---，下面是它写的字
 PRIMER_LINE = re.compile(r"(训练集|验证集)平均负对数似然（NLL）：([\d.]+)")
 FONT = ROOT / "data" / "fonts" / "wqy-microhei-ci.ttf"  # 仓库自带的中文字体（一个子集），画图时汉字不会变成方框
 
 sys.path.insert(0, str(ROOT))  # 课程脚本在仓库顶层
 sys.path.insert(0, str(ROOT / "data"))  # data/ 里构建数据的脚本（prepare_tunes.py）
+
+import scaffold  # noqa: E402  课程共用的脚手架：命令行、读语料
 
 
 def code_lines(file):
@@ -79,7 +82,8 @@ def run_curve(file, extra, threads=None):
         raise RuntimeError(f"{file} {' '.join(extra)} 没有打印学习曲线：\n{out[-2000:]}")
     focus = FOCUS_LINE.findall(out)
     focus = [(float(a), float(b)) for a, b in focus[len(focus) // 2 :]]  # 训练之前、之后各打印一遍：要之后的
-    return {"seconds": seconds, "curve": curve, "focus": focus}
+    samples = dict(SAMPLE.findall(out))  # 训练完写的几段：{开头: 写出的文字}
+    return {"seconds": seconds, "curve": curve, "focus": focus, "samples": samples}
 
 
 def write_back(file, replacements):
@@ -94,6 +98,11 @@ def write_back(file, replacements):
         assert len(hits) == 1, (file, old)
         doc[hits[0]] = doc[hits[0]].replace(old, new)
     path.write_text("\n".join(doc) + "\n" + "".join(lines[end:]), encoding="utf-8")
+
+
+def minutes(seconds):
+    """给学习者的用时：不到一分钟，或者约几分钟（2 核 CPU 上量的）。"""
+    return "不到 1 分钟" if seconds < 60 else f"约 {round(seconds / 60)} 分钟"
 
 
 def measure_r():
@@ -143,10 +152,10 @@ def prepare(lesson, lesson_args):
 
     返回 (config, 分词器, {"train": ..., "val": ...}, 量的时候用的输入：验证集上固定的一批文字 (B, T))。
     """
-    config = lesson.parse_args([*lesson_args, "--device", "cpu"])
-    text, _ = lesson.read_text(config.data)
+    config = scaffold.parse_args(lesson.Config, [*lesson_args, "--device", "cpu"])
+    text, _ = scaffold.read_text(config.data)
     tokenizer = lesson.CharTokenizer.from_text(text)
-    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in lesson.split_text(text)[0].items()}
+    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in scaffold.split_text(text)[0].items()}
     x, _ = lesson.get_batch(splits["val"], config.batch_size, config.block_size, "cpu", torch.Generator().manual_seed(0))
     return config, tokenizer, splits, x
 

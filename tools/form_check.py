@@ -94,7 +94,7 @@ def bigram_poems(tunes, n, seed):
 
     text, parts = prepare_tunes.corpus_parts()
     chars, stoi = primer.build_vocab(text)
-    model = primer.BigramModel(len(chars), primer.parse_args([]).alpha).fit(primer.encode(parts["train"], stoi))
+    model = primer.BigramModel(len(chars), primer.Config().alpha).fit(primer.encode(parts["train"], stoi))
     rng = random.Random(seed)
     poems = {}
     for tune, _ in tunes:
@@ -152,7 +152,7 @@ def train_with_form_checks(args, tunes):
     config, tokenizer, splits, _ = prepare(v12, args.train.split())
     torch.manual_seed(config.seed)
     model = v12.BabyGPT(config, len(tokenizer.chars))
-    v12.warn_if_slow_on_cpu(model, splits, config, "cpu")  # main() 里也有这一步（它不动随机数，有没有都一样）
+    v12.warn_if_slow_on_cpu(model, splits, config, "cpu", v12.get_batch)  # main() 里也有这一步（它不动随机数，有没有都一样）
     curve, form_seconds = [], 0.0
     real_estimate_loss = v12.estimate_loss
 

@@ -1,13 +1,14 @@
-"""CPU 上调配方：同样的时间（几 R），一次只改一个旋钮，比验证集损失和格律。v11 的“试一试”就是它。
+"""CPU 上调配方：同样的时间，一次只改一个旋钮，比验证集损失和格律。v11 的“试一试”就是它。
 
-    python tools/form_sweep.py                          # 量 R，再跑下面 RECIPES 的每一套，每套训练 10.5 R
+    python tools/form_sweep.py                          # 量 R，再跑下面 RECIPES 的每一套
     python tools/form_sweep.py --recipes 基准 更深
-    python tools/form_sweep.py --recipes 基准 --budget 45   # 同一套配方练得更久：要多少 R 才写得出合格式的词
+    python tools/form_sweep.py --recipes 基准 --budget 4    # 同一套配方练 4 倍久：格律能好多少
     python tools/form_sweep.py --write --from_json docs/runs/form_sweep.json   # 把表写回 docs/form.md 和 v11 的“试一试”
 
-每一套先试跑几步，量出这台机器上一步要多久，再定 --max_iters，让训练正好用掉 --budget 个 R；
-余弦衰减排满这些步数（--lr_decay_iters 等于 --max_iters）。训练用 tools/form_check.py 的 --train：
-和直接运行 babygpt_v12_wandb.py 一样的顺序和随机数，每次评估时每个词牌写 20 首量格律（这部分时间不算）。
+“同样的时间”：基准（README 的 CPU 配方）走 7300 步的时间。先试跑几步，量出这台机器上基准和这一套一步各要多久，
+按比例定 --max_iters（基准正好 7300 步，和快速开始的那条命令一模一样）；余弦衰减排满这些步数。
+训练用 tools/form_check.py 的 --train：和直接运行 babygpt_v12_wandb.py 一样的顺序和随机数，
+每次评估时每个词牌写 20 首量格律（这部分时间不算进训练时间，但算进整条命令的用时）。
 """
 
 import argparse
@@ -19,7 +20,10 @@ from types import SimpleNamespace
 import torch
 
 import form_check
-from common import ROOT, measure_r, write_back, write_table
+from common import ROOT, measure_r, minutes, write_back, write_table
+
+import babygpt_v12_wandb as v12  # noqa: E402  common 把仓库顶层加进了导入路径
+import scaffold  # noqa: E402
 
 BASE = ("--eval_iters 20 --batch_size 16 --block_size 64 --learning_rate 3e-3 --warmup_iters 200 "
         "--n_embed 96 --n_head 4 --n_layer 4 --dropout 0")
@@ -29,14 +33,12 @@ RECIPES = {  # 名字 -> 在 BASE（README 的 CPU 配方）上改的旋钮；�
     "块长128": "--block_size 128 --batch_size 8",  # 一首蝶恋花连词牌约 80 个字，64 装不下；每步的字数不变
     "GPU规模": "--n_embed 384 --n_head 6 --n_layer 6 --block_size 256 --batch_size 64 --learning_rate 1e-3 --eval_iters 4",  # v11 的模型
 }
-BUDGET = 10.5  # 每一套训练多少个 R：留出读语料、写词、存检查点的几秒，整条命令在 11 R 以内
+BASE_STEPS = 7300  # CPU 配方训练的步数：每一套的训练时间都是“基准”走这么多步的时间（--budget 倍）
 
 
 def seconds_per_step(args):
     """试跑：一步（前向 + 反向 + 更新）在这台机器上要多久。返回 (秒数, config)。"""
-    import babygpt_v12_wandb as v12
-
-    config = v12.parse_args([*args.split(), "--device", "cpu"])
+    config = scaffold.parse_args(v12.Config, [*args.split(), "--device", "cpu"])
     with torch.random.fork_rng(devices=[]):
         model = v12.BabyGPT(config, 6104)
         optimizer = v12.make_optimizer(model, config)
@@ -56,12 +58,13 @@ def seconds_per_step(args):
     return (time.perf_counter() - start) / steps, config
 
 
-def plan(name, r, budget):
-    """这一套的完整参数：步数让训练正好用掉 budget 个 R。评估 11 次，每次训练集、验证集各 eval_iters 个批次的前向，
-    一次前向约是训练一步的 1/3。预热最多占十分之一的步数，余弦衰减排满全部步数。"""
+def plan(name, base_per_step, budget):
+    """这一套的完整参数：训练的时间是基准走 budget × BASE_STEPS 步的时间，步数按这一套一步的用时折算
+    （基准自己就是 README 的 CPU 配方：7300 步）。评估 11 次；预热最多占十分之一的步数，余弦衰减排满全部步数。"""
     args = f"{BASE} {RECIPES[name]}".strip()
-    per_step, config = seconds_per_step(args)
-    steps = int(budget * r / per_step - 11 * 2 * config.eval_iters / 3)
+    per_step, config = (base_per_step, None) if name == "基准" else seconds_per_step(args)
+    config = config or scaffold.parse_args(v12.Config, args.split())
+    steps = round(budget * BASE_STEPS) if name == "基准" else int(budget * BASE_STEPS * base_per_step / per_step)
     steps = max(20, steps // 100 * 100 if steps >= 1000 else steps // 10 * 10)
     interval, warmup = max(2, steps // 10), min(config.warmup_iters, steps // 10)
     return (f"{args} --max_iters {steps} --lr_decay_iters {steps} --eval_interval {interval} --warmup_iters {warmup}",
@@ -75,8 +78,8 @@ def name_of(row):
 
 
 def longer(row):
-    budget = row.get("budget", BUDGET)
-    return f"--budget {budget:g}" if budget != BUDGET else ""
+    budget = row.get("budget", 1)
+    return f"--budget {budget:g}" if budget != 1 else ""
 
 
 def sweep_table(rows):
@@ -94,8 +97,9 @@ def sweep_table(rows):
 def try_comment(row):
     """v11 的“试一试”里这一套后面的注释。"""
     last = row["curve"][-1]
-    return (f"验证集 {last['val_loss']:.2f}，逐句 {last['phrase']:.2f}，整首 {last['whole']:.2f}"
-            f"（{last['step']} 步，{row['seconds'] / row['r']:.1f} R）")
+    text = (f"验证集 {last['val_loss']:.2f}，逐句 {last['phrase']:.2f}，整首 {last['whole']:.2f}"
+            f"（{last['step']} 步，训练 {row['seconds'] / row['r']:.1f} R）")
+    return f"{text}；{minutes(row['wall_seconds'])}" if "wall_seconds" in row else text
 
 
 def write_tries(rows):
@@ -113,7 +117,7 @@ def write_tries(rows):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), help="跑哪几套（默认全部）")
-    parser.add_argument("--budget", type=float, default=BUDGET, help=f"每一套训练多少个 R（默认 {BUDGET}，整条命令在 11 R 以内）")
+    parser.add_argument("--budget", type=float, default=1.0, help=f"每一套训练多久：基准走 {BASE_STEPS} 步（CPU 配方）的时间的几倍")
     parser.add_argument("--n", type=int, default=20, help="每次量格律时每个词牌写几首")
     parser.add_argument("--json", default="form_sweep.json", help="结果存到这里（每跑完一套就存一次）")
     parser.add_argument("--from_json", nargs="+", help="不重跑：读存下的结果（可以给几个文件）")
@@ -125,15 +129,20 @@ def main(argv=None):
         rows = [row for file in args.from_json for row in json.loads(Path(file).read_text(encoding="utf-8"))]
     else:
         tunes = form_check.checked_tunes(form_check.load_tunes())
+        t0 = time.perf_counter()
         r = measure_r()
-        rows = []
+        base_per_step = seconds_per_step(BASE)[0]
+        print(f"基准一步 {base_per_step * 1000:.0f} 毫秒：每一套训练 {args.budget:g} × {BASE_STEPS} × 这么久", flush=True)
+        rows, prelude = [], time.perf_counter() - t0  # 量 R、量基准一步：每一次运行都先做这两件事
         for name in args.recipes:
-            full, per_step = plan(name, r, args.budget)
+            t0 = time.perf_counter()
+            full, per_step = plan(name, base_per_step, args.budget)
             print(f"{name}：一步 {per_step * 1000:.0f} 毫秒 -> {full}", flush=True)
             save = str(Path(args.save_dir) / f"{name}.pth") if args.save_dir else None
             run = SimpleNamespace(train=full, n=args.n, seed=1337, measure_r=False, save=save)
             result = form_check.train_with_form_checks(run, tunes)
-            rows.append({**result, "r": r, "label": name, "budget": args.budget})
+            wall = prelude + time.perf_counter() - t0  # 学习者只跑这一套时，整条命令大约要多久
+            rows.append({**result, "r": r, "label": name, "budget": args.budget, "wall_seconds": wall})
             Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
             print(sweep_table(rows).splitlines()[-1], flush=True)
     print(sweep_table(rows))

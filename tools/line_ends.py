@@ -66,7 +66,7 @@ def primer_rates():
 
     text, parts = prepare_tunes.corpus_parts()
     chars, stoi = primer.build_vocab(text)
-    model = primer.BigramModel(len(chars), primer.parse_args([]).alpha).fit(primer.encode(parts["train"], stoi))
+    model = primer.BigramModel(len(chars), primer.Config().alpha).fit(primer.encode(parts["train"], stoi))
     # 平滑不改变哪个字最可能：每个字之后最常跟的那个字（没有后继的字，各个字一样可能，取编号 0）
     best = torch.tensor([max(model.counts[a], key=model.counts[a].get) if model.counts[a] else 0 for a in range(len(chars))])
     val_ids = primer.encode(parts["val"], stoi)

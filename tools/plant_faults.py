@@ -26,6 +26,7 @@ FROM_V3 = EVERY_LESSON[2:]  # 有注意力的课
 PRIMER = "simplebigrammodel_with_comments.py"
 SAMPLER = "babygpt_sample_with_kvcache.py"
 V12 = "babygpt_v12_wandb.py"
+SCAFFOLD = "scaffold.py"
 
 # 名字 -> (要改的文件, [(原文, 改成)])
 FAULTS = {
@@ -40,18 +41,20 @@ FAULTS = {
     "余弦跟着max_iters拉长": (EVERY_LESSON, [("decay_end = min(config.max_iters, config.lr_decay_iters)", "decay_end = config.max_iters")]),
     "不裁剪梯度": (EVERY_LESSON, [("torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)", "pass")]),
     "偏置也衰减": (EVERY_LESSON, [('{"params": vectors, "weight_decay": 0.0}', '{"params": vectors, "weight_decay": config.weight_decay}')]),
-    "验证集换成每10段的第1段": ([*EVERY_LESSON, PRIMER], [("if i % 10 != 9)", "if i % 10 != 0)"), ("if i % 10 == 9)", "if i % 10 == 0)")]),
-    "满100段也按行分": ([*EVERY_LESSON, PRIMER], [("    if len(poems) >= 100:", "    if len(poems) > 100:")]),
-    "不认Windows换行": ([*EVERY_LESSON, PRIMER], [('.replace("\\r\\n", "\\n")', "")]),
-    "试跑用掉随机数": (EVERY_LESSON, [("    with torch.random.fork_rng(devices=[]):", "    if True:")]),
+    "验证集换成每10段的第1段": ([SCAFFOLD], [("if i % 10 != 9)", "if i % 10 != 0)"), ("if i % 10 == 9)", "if i % 10 == 0)")]),
+    "满100段也按行分": ([SCAFFOLD], [("    if len(poems) >= 100:", "    if len(poems) > 100:")]),
+    "不认Windows换行": ([SCAFFOLD], [('.replace("\\r\\n", "\\n")', "")]),
+    "试跑用掉随机数": ([SCAFFOLD], [("    with torch.random.fork_rng(devices=[]):", "    if True:")]),
     "--compare一个字也不比": ([SAMPLER], [("compared = min(fits, max(len(plain), len(cached)))", "compared = 0")]),
     "缓存prefill不加遮罩": ([SAMPLER], [("        if T > 1:  # 只送进一个字时", "        if False:  # 只送进一个字时")]),
     "缓存refill后位置错一位": ([SAMPLER], [("            pos = keep\n", "            pos = keep - 1\n")]),
-    "--no_cache仍用缓存": ([SAMPLER], [("write(model, chars, ids, args, not args.no_cache, device, forms=constraint)",
-                                       "write(model, chars, ids, args, True, device, forms=constraint)")]),
+    "--no_cache仍用缓存": ([SAMPLER], [("write(model, chars, ids, args, generator, not args.no_cache, forms=constraint)",
+                                       "write(model, chars, ids, args, generator, True, forms=constraint)")]),
+    "每写一首都重新播种": ([SAMPLER], [("        ok = [respond(model, chars, p, args, generator) for p in prompts]",
+                                 "        ok = [respond(model, chars, p, args, generator.manual_seed(args.seed)) for p in prompts]")]),
     "格律：差一个字就打标点": ([SAMPLER], [("if form[len(self.done)] == self.current > 0]", "if form[len(self.done)] == self.current + 1 > 1]")]),
     "词牌名不加书名号时不说格律": ([SAMPLER], [("    elif text and (forms := tune_forms(text, chars, args.tunes)[0]):", "    elif False:")]),
-    "默认温度和README不一样": ([SAMPLER], [('"--temperature", type=float, default=0.8', '"--temperature", type=float, default=1.0')]),
+    "默认温度和README不一样": ([SAMPLER], [('temperature: float = option(0.8,', 'temperature: float = option(1.0,')]),
     "续训不恢复随机数": ([V12], [('        set_rng_state(resume["rng"])\n', "")]),
     "续训不恢复优化器": ([V12], [('        optimizer.load_state_dict(resume["optimizer"])\n', "")]),
     "第二次Ctrl-C不退出": ([V12], [("        if self.requested:  # 第二次 Ctrl-C", "        if False:  # 第二次 Ctrl-C")]),

@@ -24,6 +24,7 @@ from common import ROOT
 
 import babygpt_v10_dropout as v10  # common 把仓库顶层加进了导入路径
 import babygpt_v12_wandb as v12
+import scaffold
 
 RUNS = ROOT / "docs" / "runs"
 VOCAB = 6104  # data/ci.txt 的词表大小（tests/test_corpus.py 检查）
@@ -64,7 +65,7 @@ def facts():
     stability = {(row["lesson"], row["extra"]): row["curve"][-1] for row in load("stability.json")[0]}
     small = parameters(v10.BabyGPT(v10.Config(), VOCAB))
     big = parameters(v12.BabyGPT(v12.Config(), VOCAB))
-    recipe = parameters(v12.BabyGPT(v12.parse_args(v12.CPU_RECIPE.split()), VOCAB))
+    recipe = parameters(v12.BabyGPT(scaffold.parse_args(v12.Config, scaffold.CPU_RECIPE.split()), VOCAB))
     return {
         "cpu_val": f"{val:.4f}",
         "cpu_train": f"{train:.4f}",
@@ -141,23 +142,23 @@ QUOTES = [  # （文件，正则，数的名字）
     ("babygpt_v12_wandb.py", r"验证集损失 " + NUMBER + r"，训练损失 [\d.]+，整条命令", "cpu_val"),
     ("babygpt_v12_wandb.py", r"训练损失 " + NUMBER + r"，整条命令", "cpu_train"),
     ("babygpt_v12_wandb.py", r"整条命令 ([\d.]+) R", "cpu_r"),
-    ("babygpt_v12_wandb.py", r"bigram（[\d.]+）低 " + NUMBER, "below_bigram"),
-    ("babygpt_v12_wandb.py", r"bigram（([\d.]+)）低", "bigram_val"),
+    ("babygpt_v12_wandb.py", r"bigram（[\d.]+）\n低 " + NUMBER, "below_bigram"),
+    ("babygpt_v12_wandb.py", r"bigram（([\d.]+)）\n低", "bigram_val"),
     ("docs/v12.md", r"bigram（([\d.]+)）低", "bigram_val"),
-    ("babygpt_v10_dropout.py", r"上面这一行（2 个线程）比 v9 [低高] ([\d.]+)；", "dropout_ladder"),
-    ("babygpt_v10_dropout.py", r"上面这一行（2 个线程）比 v9 ([低高])", "dropout_ladder_sign"),
-    ("babygpt_v10_dropout.py", r"三个种子都比 v9 高，从 ([+\-\d.]+ 到 [+\-\d.]+)。", "dropout_seeds"),
-    ("babygpt_v3_self_attention.py", r"从 v1 的 ([\d.]+) 升到", "hit_v1"),
-    ("babygpt_v3_self_attention.py", r"升到 ([\d.]+)，句中误报", "hit_v3"),
-    ("babygpt_v3_self_attention.py", r"标点的比例从 ([\d.]+) 降到", "false_v1"),
-    ("babygpt_v3_self_attention.py", r"降到 ([\d.]+)。只看前一个字", "false_v3"),
-    ("babygpt_v6_block.py", r"该打标点的地方它有 ([\d.]+) 猜标点", "hit_v6"),
-    ("babygpt_v6_block.py", r"可句中也有 ([\d.]+) 误报", "false_v6"),
-    ("babygpt_v6_block.py", r"（v5 是 ([\d.]+)）", "false_v5"),
-    ("babygpt_v6_block.py", r"v7 的误报降到 ([\d.]+)。", "false_v7"),
-    ("babygpt_v6_block.py", r"v6 到 ([\d.]+)（训练集", "v6_stretched"),
-    ("babygpt_v6_block.py", r"（训练集 ([\d.]+)）：学得慢", "v6_stretched_train"),
-    ("babygpt_v6_block.py", r"验证集是 ([\d.]+)；连同", "v6_longer"),
+    ("docs/lessons.md", r"梯子表那一行（2 个线程）比 v9 [低高] ([\d.]+)；", "dropout_ladder"),
+    ("docs/lessons.md", r"梯子表那一行（2 个线程）比 v9 ([低高])", "dropout_ladder_sign"),
+    ("docs/lessons.md", r"三个种子都比 v9 高，从 ([+\-\d.]+ 到 [+\-\d.]+)。", "dropout_seeds"),
+    ("docs/lessons.md", r"从 v1 的 ([\d.]+) 升到", "hit_v1"),
+    ("docs/lessons.md", r"升到 ([\d.]+)，句中误报", "hit_v3"),
+    ("docs/lessons.md", r"标点的比例从 ([\d.]+) 降到", "false_v1"),
+    ("docs/lessons.md", r"降到 ([\d.]+)。只看前一个字", "false_v3"),
+    ("docs/lessons.md", r"该打标点的地方它有 ([\d.]+) 猜标点", "hit_v6"),
+    ("docs/lessons.md", r"可句中也有 ([\d.]+) 误报", "false_v6"),
+    ("docs/lessons.md", r"（v5 是 ([\d.]+)）", "false_v5"),
+    ("docs/lessons.md", r"v7 的误报降到 ([\d.]+)。", "false_v7"),
+    ("docs/lessons.md", r"v6 到 ([\d.]+)（训练集", "v6_stretched"),
+    ("docs/lessons.md", r"（训练集 ([\d.]+)）：学得慢", "v6_stretched_train"),
+    ("docs/lessons.md", r"验证集是 ([\d.]+)；连同", "v6_longer"),
     ("docs/ladder.md", r"没有残差的 v6 也是（([\d.]+)）", "v6_longer"),
     ("docs/ladder.md", r"一直往下学，停在 ([\d.]+)，", "v6_stretched"),
     ("docs/form.md", r"断句处 ([\d.]+) 猜中", "hit_v1"),
@@ -170,11 +171,13 @@ QUOTES = [  # （文件，正则，数的名字）
     ("docs/form.md", r"LayerNorm（v9） ?([\d.]+)", "false_v9"),
     ("docs/form.md", r"dropout（v10） ?([\d.]+)", "false_v10"),
     ("babygpt_v11_hyper_params.py", r"一共 (\d+ 万)个参数", "gpu_params"),
-    ("babygpt_v11_hyper_params.py", r"字向量表和 lm_head 里有 (\d+ 万)", "gpu_params_table"),
+    ("babygpt_v11_hyper_params.py", r"lm_head 里有 (\d+ 万)", "gpu_params_table"),
+    ("docs/lessons.md", r"字向量表和 lm_head 里有 (\d+ 万)", "gpu_params_table"),
+    ("docs/lessons.md", r"6 个 Block 里有 (\d+ 万)", "gpu_params_blocks"),
     ("babygpt_v11_hyper_params.py", r"6 个 Block 里有 (\d+ 万)", "gpu_params_blocks"),
     ("babygpt_v11_hyper_params.py", r"是 v10（([\d.]+M)）的", "v10_params"),
     ("babygpt_v11_hyper_params.py", r"）的 (\d+) 倍", "gpu_vs_v10"),
-    ("babygpt_v11_hyper_params.py", r"验证集损失 " + NUMBER + r"，\n约 270 000", "gpu_val"),
+    ("babygpt_v11_hyper_params.py", r"验证集损失 " + NUMBER + r"，约 270 000", "gpu_val"),
     ("babygpt_v11_hyper_params.py", r"整条命令 (\d+) 秒", "gpu_seconds"),
 ]
 
