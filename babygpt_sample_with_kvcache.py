@@ -14,7 +14,7 @@ prefill 把提示词一次算完，之后每一步只把 **一个** 新字送进
 
 和 v12 相比模型的参数一模一样（检查点严格载入）；不同的代码都标了“新增”或“改”：cache 和起始位置 pos 一层层
 传下去，只送进一个字时跳过遮罩；去掉了 dropout（采样只做推理，评估模式下它本来就不起作用）。
-    diff babygpt_v12_wandb.py babygpt_sample_with_kvcache.py  # 只看模型代码：python tools/code_diff.py sampler
+    diff babygpt_v12_wandb.py babygpt_sample_with_kvcache.py  # 只看模型代码：python learners/code_diff.py sampler
 
 试一试：缓存省下多少时间？在快速开始训练出的模型上，同一个开头、贪心解码（每一步都选最可能的字），不用缓存、
 用缓存各写 200 个字（--write_on：写完一首也不停），比速度，也比两遍写的字一样不一样（只比窗口写满之前的部分）：

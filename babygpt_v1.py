@@ -20,7 +20,7 @@ V 是词表里有几个字（vocab_size）；改变张量形状的每一行，�
     python babygpt_v1.py --max_iters 1000  # 验证集 5.14，训练集 5.10
     python babygpt_v1.py --max_iters 1000 --n_embed 256  # 验证集 4.95，训练集 4.91
 
-下一课：diff babygpt_v1.py babygpt_v2_position.py（只看代码：python tools/code_diff.py 2）
+下一课：diff babygpt_v1.py babygpt_v2_position.py  # 只看代码：python learners/code_diff.py 2
 """
 
 import math
@@ -36,7 +36,7 @@ from scaffold import DEFAULT_DATA, fail, option, parse_args, pick_device, read_c
 
 @dataclass
 class Config:
-    # 训练（配方：每一课逐字相同；这些值是 tools/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
+    # 训练（配方：每一课逐字相同；这些值是 maintainers/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
     max_iters: int = option(4000, "训练多少步")
     eval_interval: int = option(250, "每隔多少步评估一次")
     eval_iters: int = option(20, "评估时每个数据集取多少个批次求平均")

@@ -3,7 +3,7 @@
 新增：训练时随机把一部分数置零（比例 dropout），放在三个地方：注意力权重 softmax 之后、
 多头投影之后、前馈网络之后。这样模型不能依赖某几个特定的连接，能减轻过拟合。
 评估和生成时 model.eval() 会关掉它，所以同样的输入总得到同样的输出。
-    diff babygpt_v9_layer_norm.py babygpt_v10_dropout.py  # 只看代码：python tools/code_diff.py 10
+    diff babygpt_v9_layer_norm.py babygpt_v10_dropout.py  # 只看代码：python learners/code_diff.py 10
 
 默认设置下（2 核 CPU，约 92 秒，2.8 R）：验证集损失 4.4993，训练损失 4.4326。
 
@@ -16,7 +16,7 @@
     python babygpt_v10_dropout.py --data data/ci_small.txt --max_iters 2000  # 验证集 4.91，训练集 3.47
     python babygpt_v10_dropout.py --data data/ci_small.txt --max_iters 2000 --dropout 0.3  # 验证集 4.96，训练集 3.37
 
-下一课：diff babygpt_v10_dropout.py babygpt_v11_hyper_params.py  # 只看代码：python tools/code_diff.py 11
+下一课：diff babygpt_v10_dropout.py babygpt_v11_hyper_params.py  # 只看代码：python learners/code_diff.py 11
 """
 
 import math
@@ -32,7 +32,7 @@ from scaffold import DEFAULT_DATA, fail, option, parse_args, pick_device, read_c
 
 @dataclass
 class Config:
-    # 训练（配方：每一课逐字相同；这些值是 tools/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
+    # 训练（配方：每一课逐字相同；这些值是 maintainers/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
     max_iters: int = option(4000, "训练多少步")
     eval_interval: int = option(250, "每隔多少步评估一次")
     eval_iters: int = option(20, "评估时每个数据集取多少个批次求平均")

@@ -1,7 +1,7 @@
 """BabyGPT v11：放大超参数（GPU 规模的配方）。
 
 代码和 v10 完全相同，只改了默认值：
-    diff babygpt_v10_dropout.py babygpt_v11_hyper_params.py  # 只看代码：python tools/code_diff.py 11
+    diff babygpt_v10_dropout.py babygpt_v11_hyper_params.py  # 只看代码：python learners/code_diff.py 11
 - n_embed 384、n_head 6（每个头 64 维）、n_layer 6：一共 1543 万个参数，是 v10（0.89M）的 17 倍。字向量表和
   lm_head 里有 469 万，6 个 Block 里有 1064 万：宽度放大 6 倍，Block 里的矩阵放大 36 倍，层数再多 3 倍；
 - block_size 256：一首词的上下阕都在视野里；batch_size 64：每步 64×256 个字，梯度更平稳；learning_rate 1e-3、
@@ -12,12 +12,12 @@
 
 试一试：在 CPU 上调参。每一套配方都用同样的时间（CPU 配方训练 7300 步的时间），在 CPU 配方上一次只改一处，
 步数由一步的用时决定；比验证集损失，也比写出来的词合不合格律（每个词牌写 20 首；怎么读：docs/lessons.md 的 v11）：
-    python tools/form_sweep.py --recipes 基准  # 验证集 4.11，逐句 0.27，整首 0.00（7300 步，10.6 R）
-    python tools/form_sweep.py --recipes 更深  # 验证集 4.19，逐句 0.26，整首 0.00（4300 步，10.8 R）
-    python tools/form_sweep.py --recipes 块长128  # 验证集 4.09，逐句 0.26，整首 0.00（7800 步，12.1 R）
-    python tools/form_sweep.py --recipes GPU规模  # 验证集 5.96，逐句 0.01，整首 0.00（20 步，9.5 R）
+    python learners/form_sweep.py --recipes 基准  # 验证集 4.11，逐句 0.27，整首 0.00（7300 步，10.6 R）
+    python learners/form_sweep.py --recipes 更深  # 验证集 4.19，逐句 0.26，整首 0.00（4300 步，10.8 R）
+    python learners/form_sweep.py --recipes 块长128  # 验证集 4.09，逐句 0.26，整首 0.00（7800 步，12.1 R）
+    python learners/form_sweep.py --recipes GPU规模  # 验证集 5.96，逐句 0.01，整首 0.00（20 步，9.5 R）
 
-下一课：diff babygpt_v11_hyper_params.py babygpt_v12_wandb.py  # 只看代码：python tools/code_diff.py 12
+下一课：diff babygpt_v11_hyper_params.py babygpt_v12_wandb.py  # 只看代码：python learners/code_diff.py 12
 """
 
 import math
@@ -33,7 +33,7 @@ from scaffold import DEFAULT_DATA, fail, option, parse_args, pick_device, read_c
 
 @dataclass
 class Config:
-    # 训练（配方：每一课逐字相同；这些值是 tools/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
+    # 训练（配方：每一课逐字相同；这些值是 maintainers/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
     max_iters: int = option(2500, "训练多少步")
     eval_interval: int = option(500, "每隔多少步评估一次")
     eval_iters: int = option(200, "评估时每个数据集取多少个批次求平均")

@@ -8,7 +8,7 @@
 - Ctrl-C 和 --resume：训练时按 Ctrl-C，做完手上这一步再停、存好检查点，打印接着训练的命令（加上 --resume），
   以退出码 130 结束：`v12 && 采样器` 里的采样器不会在半成品上启动。续训的最后一行和一口气训练完的逐位相同；
   --max_iters 可以调大。检查点和命令对不上时，只说一句为什么，什么都不动。
-    diff babygpt_v11_hyper_params.py babygpt_v12_wandb.py  # 只看代码：python tools/code_diff.py 12
+    diff babygpt_v11_hyper_params.py babygpt_v12_wandb.py  # 只看代码：python learners/code_diff.py 12
 
 CPU 配方（README 快速开始的命令：n_embed 96、4 头、4 层、block_size 64、batch 16、学习率 3e-3、不用 dropout、
 7300 步）在 2 核 CPU 上：验证集损失 4.0968，训练损失 3.8865，整条命令 15.1 R，比入门脚本数出来的 bigram（4.85）
@@ -18,9 +18,9 @@ CPU 配方（README 快速开始的命令：n_embed 96、4 头、4 层、block_s
 一样吗？检查点另存为 try.pth，快速开始的 model.pth 不受影响：
     python babygpt_v12_wandb.py --max_iters 7300 --eval_interval 730 --eval_iters 20 --batch_size 16 --block_size 64 --learning_rate 3e-3 --warmup_iters 200 --lr_decay_iters 7300 --n_embed 96 --n_head 4 --n_layer 4 --dropout 0 --ckpt_path try.pth  # 第 2921 步按的 Ctrl-C，退出码 130
     python babygpt_v12_wandb.py --max_iters 7300 --eval_interval 730 --eval_iters 20 --batch_size 16 --block_size 64 --learning_rate 3e-3 --warmup_iters 200 --lr_decay_iters 7300 --n_embed 96 --n_head 4 --n_layer 4 --dropout 0 --ckpt_path try.pth --resume  # 验证集 4.0968，训练集 3.8865（和一口气训练完的逐位相同）
-画出这次训练：python tools/plot_run.py --ckpt_path try.pth（从检查点里读，不需要 wandb 账号）。
+画出这次训练：python learners/plot_run.py --ckpt_path try.pth（从检查点里读，不需要 wandb 账号）。
 
-下一步：diff babygpt_v12_wandb.py babygpt_sample_with_kvcache.py  # 只看模型代码：python tools/code_diff.py sampler
+下一步：diff babygpt_v12_wandb.py babygpt_sample_with_kvcache.py  # 只看模型代码：python learners/code_diff.py sampler
 """
 import math
 import netrc
@@ -43,7 +43,7 @@ from scaffold import DEFAULT_DATA, fail, option, parse_args, pick_device, read_c
 
 @dataclass
 class Config:
-    # 训练（配方：每一课逐字相同；这些值是 tools/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
+    # 训练（配方：每一课逐字相同；这些值是 maintainers/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
     max_iters: int = option(2500, "训练多少步")
     eval_interval: int = option(500, "每隔多少步评估一次")
     eval_iters: int = option(200, "评估时每个数据集取多少个批次求平均")

@@ -1,7 +1,7 @@
 """BabyGPT v2：位置向量（position embedding）。
 
 新增：一张 block_size × n_embed 的位置向量表，第 t 个位置的向量加到第 t 个字的字向量上。
-    diff babygpt_v1.py babygpt_v2_position.py  # 只看代码：python tools/code_diff.py 2
+    diff babygpt_v1.py babygpt_v2_position.py  # 只看代码：python learners/code_diff.py 2
 
 默认设置下（2 核 CPU，约 53 秒，1.7 R）：验证集损失 4.8794，训练损失 4.8099。
 
@@ -17,7 +17,7 @@
 字与字还不交流，看得再远也用不上；和默认的 v2（README 的表）只差几百分之一：
     python babygpt_v2_position.py --block_size 64 --batch_size 8  # 验证集 4.85，训练集 4.79
 
-下一课：diff babygpt_v2_position.py babygpt_v3_self_attention.py  # 只看代码：python tools/code_diff.py 3
+下一课：diff babygpt_v2_position.py babygpt_v3_self_attention.py  # 只看代码：python learners/code_diff.py 3
 """
 
 import math
@@ -33,7 +33,7 @@ from scaffold import DEFAULT_DATA, fail, option, parse_args, pick_device, read_c
 
 @dataclass
 class Config:
-    # 训练（配方：每一课逐字相同；这些值是 tools/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
+    # 训练（配方：每一课逐字相同；这些值是 maintainers/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
     max_iters: int = option(4000, "训练多少步")
     eval_interval: int = option(250, "每隔多少步评估一次")
     eval_iters: int = option(20, "评估时每个数据集取多少个批次求平均")

@@ -2,7 +2,7 @@
 
 新增：FeedForward 类，n_embed → 4·n_embed → n_embed 的两层 MLP，中间用 ReLU。
 注意力负责“字与字交流”，前馈网络负责“每个字各自消化听到的内容”，它对每个位置单独计算。
-    diff babygpt_v4_multihead_attention.py babygpt_v5_feedforward.py  # 只看代码：python tools/code_diff.py 5
+    diff babygpt_v4_multihead_attention.py babygpt_v5_feedforward.py  # 只看代码：python learners/code_diff.py 5
 
 默认设置下（2 核 CPU，约 75 秒，2.4 R）：验证集损失 4.7269，训练损失 4.6962。
 
@@ -17,7 +17,7 @@
     python babygpt_v4_multihead_attention.py --n_embed 32  # 验证集 4.99，训练集 4.95
     python babygpt_v5_feedforward.py --n_embed 32  # 验证集 4.95，训练集 4.92
 
-下一课：diff babygpt_v5_feedforward.py babygpt_v6_block.py  # 只看代码：python tools/code_diff.py 6
+下一课：diff babygpt_v5_feedforward.py babygpt_v6_block.py  # 只看代码：python learners/code_diff.py 6
 """
 
 import math
@@ -33,7 +33,7 @@ from scaffold import DEFAULT_DATA, fail, option, parse_args, pick_device, read_c
 
 @dataclass
 class Config:
-    # 训练（配方：每一课逐字相同；这些值是 tools/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
+    # 训练（配方：每一课逐字相同；这些值是 maintainers/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
     max_iters: int = option(4000, "训练多少步")
     eval_interval: int = option(250, "每隔多少步评估一次")
     eval_iters: int = option(20, "评估时每个数据集取多少个批次求平均")

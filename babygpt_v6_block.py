@@ -1,7 +1,7 @@
 """BabyGPT v6：Block，把“注意力 + 前馈网络”叠 n_layer 层。
 
 新增：Block 类把一次注意力和一次前馈网络包在一起，BabyGPT 里用 nn.Sequential 叠 n_layer 个。
-    diff babygpt_v5_feedforward.py babygpt_v6_block.py  # 只看代码：python tools/code_diff.py 6
+    diff babygpt_v5_feedforward.py babygpt_v6_block.py  # 只看代码：python learners/code_diff.py 6
 
 默认设置下（2 核 CPU，约 87 秒，2.8 R）：验证集损失 5.3642，训练损失 5.3224。
 
@@ -20,7 +20,7 @@
     python babygpt_v7_residual_connection.py --max_iters 2000 --min_lr_ratio 1  # 验证集 4.96，训练集 4.90
 学习率一直这么大，v6 练了 2000 步，比上面按默认配方练 1000 步好不了多少；有残差的 v7 照常往下学。
 
-下一课：diff babygpt_v6_block.py babygpt_v7_residual_connection.py  # 只看代码：python tools/code_diff.py 7
+下一课：diff babygpt_v6_block.py babygpt_v7_residual_connection.py  # 只看代码：python learners/code_diff.py 7
 """
 
 import math
@@ -36,7 +36,7 @@ from scaffold import DEFAULT_DATA, fail, option, parse_args, pick_device, read_c
 
 @dataclass
 class Config:
-    # 训练（配方：每一课逐字相同；这些值是 tools/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
+    # 训练（配方：每一课逐字相同；这些值是 maintainers/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
     max_iters: int = option(4000, "训练多少步")
     eval_interval: int = option(250, "每隔多少步评估一次")
     eval_iters: int = option(20, "评估时每个数据集取多少个批次求平均")

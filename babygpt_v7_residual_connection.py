@@ -2,7 +2,7 @@
 
 新增：Block 里的 x = self.sa(x) 变成 x = x + self.sa(x)，前馈网络也一样。每一层只需要学
 “在原来的基础上改多少”；当前字的信息沿着“+”直接传到 lm_head，梯度也沿着它直接流回前面的层。
-    diff babygpt_v6_block.py babygpt_v7_residual_connection.py  # 只看代码：python tools/code_diff.py 7
+    diff babygpt_v6_block.py babygpt_v7_residual_connection.py  # 只看代码：python learners/code_diff.py 7
 
 默认设置下（2 核 CPU，约 93 秒，2.9 R）：验证集损失 4.5038，训练损失 4.4298。
 
@@ -15,7 +15,7 @@
     python babygpt_v7_residual_connection.py --max_iters 1000  # 验证集 5.11，训练集 5.07
     python babygpt_v7_residual_connection.py --max_iters 1000 --n_layer 4  # 验证集 5.09，训练集 5.06
 
-下一课：diff babygpt_v7_residual_connection.py babygpt_v8_projection.py  # 只看代码：python tools/code_diff.py 8
+下一课：diff babygpt_v7_residual_connection.py babygpt_v8_projection.py  # 只看代码：python learners/code_diff.py 8
 """
 
 import math
@@ -31,7 +31,7 @@ from scaffold import DEFAULT_DATA, fail, option, parse_args, pick_device, read_c
 
 @dataclass
 class Config:
-    # 训练（配方：每一课逐字相同；这些值是 tools/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
+    # 训练（配方：每一课逐字相同；这些值是 maintainers/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
     max_iters: int = option(4000, "训练多少步")
     eval_interval: int = option(250, "每隔多少步评估一次")
     eval_iters: int = option(20, "评估时每个数据集取多少个批次求平均")

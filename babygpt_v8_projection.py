@@ -3,7 +3,7 @@
 新增：MultiHeadAttention 里加一层 n_embed → n_embed 的线性层 proj，拼接起来的各头结果先经过它，
 再加回残差通路。各头的结果在这里混合，也让注意力的输出可以自由地选择往残差通路的哪些方向上写。
 （这一步只加投影；前馈网络里的 4 倍宽从 v5 起就有了。）
-    diff babygpt_v7_residual_connection.py babygpt_v8_projection.py  # 只看代码：python tools/code_diff.py 8
+    diff babygpt_v7_residual_connection.py babygpt_v8_projection.py  # 只看代码：python learners/code_diff.py 8
 
 默认设置下（2 核 CPU，约 94 秒，2.9 R）：验证集损失 4.5007，训练损失 4.4385。
 
@@ -16,7 +16,7 @@
     python babygpt_v7_residual_connection.py --max_iters 1000 --n_head 16  # 验证集 5.08，训练集 5.05
     python babygpt_v8_projection.py --max_iters 1000 --n_head 16  # 验证集 5.11，训练集 5.09
 
-下一课：diff babygpt_v8_projection.py babygpt_v9_layer_norm.py  # 只看代码：python tools/code_diff.py 9
+下一课：diff babygpt_v8_projection.py babygpt_v9_layer_norm.py  # 只看代码：python learners/code_diff.py 9
 """
 
 import math
@@ -32,7 +32,7 @@ from scaffold import DEFAULT_DATA, fail, option, parse_args, pick_device, read_c
 
 @dataclass
 class Config:
-    # 训练（配方：每一课逐字相同；这些值是 tools/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
+    # 训练（配方：每一课逐字相同；这些值是 maintainers/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
     max_iters: int = option(4000, "训练多少步")
     eval_interval: int = option(250, "每隔多少步评估一次")
     eval_iters: int = option(20, "评估时每个数据集取多少个批次求平均")

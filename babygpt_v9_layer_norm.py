@@ -3,7 +3,7 @@
 新增：每个子层之前一个 LayerNorm（ln1、ln2），lm_head 之前再一个（ln_f）。LayerNorm 把每个字的向量
 调整成均值 0、方差 1，再乘以可学习的缩放、加上偏移，让每层输入的大小稳定，深的网络更好训练。
 这里是 GPT-2 的 pre-norm：x + f(LN(x))，残差通路本身不被归一化；原始 Transformer 是 post-norm：LN(x + f(x))。
-    diff babygpt_v8_projection.py babygpt_v9_layer_norm.py  # 只看代码：python tools/code_diff.py 9
+    diff babygpt_v8_projection.py babygpt_v9_layer_norm.py  # 只看代码：python learners/code_diff.py 9
 
 默认设置下（2 核 CPU，约 96 秒，3.0 R）：验证集损失 4.5067，训练损失 4.4576。
 
@@ -21,7 +21,7 @@
     python babygpt_v8_projection.py --max_iters 1000 --learning_rate 1e-1  # 验证集 5.86，训练集 5.83；中途最高 29,774
     python babygpt_v9_layer_norm.py --max_iters 1000 --learning_rate 1e-1  # 验证集 5.97，训练集 5.97
 
-下一课：diff babygpt_v9_layer_norm.py babygpt_v10_dropout.py  # 只看代码：python tools/code_diff.py 10
+下一课：diff babygpt_v9_layer_norm.py babygpt_v10_dropout.py  # 只看代码：python learners/code_diff.py 10
 """
 
 import math
@@ -37,7 +37,7 @@ from scaffold import DEFAULT_DATA, fail, option, parse_args, pick_device, read_c
 
 @dataclass
 class Config:
-    # 训练（配方：每一课逐字相同；这些值是 tools/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
+    # 训练（配方：每一课逐字相同；这些值是 maintainers/sweep_recipe.py 一组一组比出来的，见 docs/recipe.md）
     max_iters: int = option(4000, "训练多少步")
     eval_interval: int = option(250, "每隔多少步评估一次")
     eval_iters: int = option(20, "评估时每个数据集取多少个批次求平均")

@@ -18,7 +18,7 @@ from fontTools.ttLib import TTCollection
 
 HERE = Path(__file__).resolve().parent
 EXTRA = "".join(chr(c) for c in range(0x20, 0x7F)) + "，。、：；！？（）《》“”‘’·—…"
-FIGURE_SCRIPTS = ["tools/attention_heatmap.py", "tools/benchmark_lessons.py", "tools/form_check.py"]  # 画图的脚本
+FIGURE_SCRIPTS = ["learners/attention_heatmap.py", "learners/plot_run.py", "learners/watch.html", "maintainers/figures.py"]  # 画图、网页
 
 
 def main(argv=None):

@@ -2,9 +2,9 @@
 
 v3–v6 没有残差连接，当前字的信息只能经过注意力传到 lm_head，所以它们要先学会“多看自己”。
 这个脚本按一课的默认设置训练（和在终端里运行那一课一样，会打印训练进度），在训练前后各量一次：
-    python tools/attention_focus.py                 # v4，和运行 v4 一样久（2 核 CPU 约一分半钟）
-    python tools/attention_focus.py --lesson 3      # 也可以看 v3、v5……v12（任何有 Head 的一课）
-    python tools/attention_focus.py --lesson 4 -- --max_iters 4000   # "--" 之后的参数原样交给那一课
+    python learners/attention_focus.py                 # v4，和运行 v4 一样久（2 核 CPU 约一分半钟）
+    python learners/attention_focus.py --lesson 3      # 也可以看 v3、v5……v12（任何有 Head 的一课）
+    python learners/attention_focus.py --lesson 4 -- --max_iters 4000   # "--" 之后的参数原样交给那一课
 """
 
 import argparse
@@ -14,7 +14,7 @@ import sys
 import torch
 from torch.nn import functional as F
 
-from common import load_lesson, prepare  # 同一个目录里的 common.py：tools/ 共用的东西
+from course import load_lesson, prepare  # 同一个目录里的 course.py：课程的样子
 
 
 def inputs_of(model, modules, x):
@@ -69,7 +69,7 @@ def report(title, focus, config):
     n_head = getattr(config, "n_head", 1)  # v3 只有一个头
     print(f"{title}（平均分配时当前字分到 {uniform:.2f}）：")
     for i, (on_self, on_previous) in enumerate(focus):
-        print(f"  第 {i // n_head + 1} 层 头 {i % n_head}：当前字 {on_self:.2f}，前一个字 {on_previous:.2f}")
+        print(f"  第 {i // n_head + 1} 层 · 头 {i % n_head + 1}：当前字 {on_self:.2f}，前一个字 {on_previous:.2f}")
 
 
 def main(argv=None):

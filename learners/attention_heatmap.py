@@ -1,16 +1,16 @@
 """画出每个注意力头在看哪里：每一层、每一个头一张热图，写进一个 PNG。
 
-    python tools/attention_heatmap.py                                   # 读 model.pth（v12 训练出的模型）
-    python tools/attention_heatmap.py --ckpt_path model.pth --text 明月几时有，把酒问青天。
-    python tools/attention_heatmap.py --lesson 4                        # 按 v4 的默认设置训练一遍，再画
-    python tools/attention_heatmap.py --lesson 7 -- --max_iters 500     # "--" 之后的参数原样交给那一课
+    python learners/attention_heatmap.py                                   # 读 model.pth（v12 训练出的模型）
+    python learners/attention_heatmap.py --ckpt_path model.pth --text 明月几时有，把酒问青天。
+    python learners/attention_heatmap.py --lesson 4                        # 按 v4 的默认设置训练一遍，再画
+    python learners/attention_heatmap.py --lesson 7 -- --max_iters 500     # "--" 之后的参数原样交给那一课
 热图的第 t 行是第 t 个字在预测下一个字时，分给它自己和前面每个字的注意力（每行加起来是 1）；
 右上角是“未来”，因果遮罩挡住了，留白。坐标轴上的汉字用仓库自带的字体 data/fonts/wqy-microhei-ci.ttf，
 新装的机器上也不会变成方框。终端里每个头打印三个数：平均放在当前字、前一个字、最近的一个标点上的注意力。
 
 试一试：换一句词，同样的头还看同样的地方吗？（读 README 快速开始训练出的 model.pth）
-    python tools/attention_heatmap.py  # 最看前一个字的是第 4 层头 0（0.68），最看最近的标点的是第 2 层头 3（0.81）
-    python tools/attention_heatmap.py --text 明月几时有，把酒问青天。  # 最看前一个字的是第 4 层头 0（0.68），最看最近的标点的是第 2 层头 3（0.86）
+    python learners/attention_heatmap.py  # 最看前一个字的是第 4 层头 0（0.68），最看最近的标点的是第 2 层头 3（0.81）
+    python learners/attention_heatmap.py --text 明月几时有，把酒问青天。  # 最看前一个字的是第 4 层头 0（0.68），最看最近的标点的是第 2 层头 3（0.86）
 """
 
 import argparse
@@ -21,7 +21,8 @@ from pathlib import Path
 import torch
 
 from attention_focus import attention_weights  # 同一个目录里的脚本
-from common import load_lesson, prepare, read_checkpoint, use_cjk_font
+from course import load_lesson, prepare, read_checkpoint
+from font import use_cjk_font
 
 DEFAULT_TEXT = "大江东去，浪淘尽，千古风流人物。"
 PUNCTUATION = "，。、；：？！"
@@ -78,7 +79,7 @@ def draw(model, chars, text, title, out):
         ax.set_xticks(range(T), list(text), fontsize=7)
         ax.set_yticks(range(T), list(text), fontsize=7)
         ax.tick_params(length=0, pad=1)
-        ax.set_title(f"第 {i // n_head + 1} 层 · 头 {i % n_head}", fontsize=9)
+        ax.set_title(f"第 {i // n_head + 1} 层 · 头 {i % n_head + 1}", fontsize=9)
     fig.suptitle(f"{title}：每个头的注意力（行：正在写下一个字的位置；列：它看的字）", fontsize=10)
     fig.colorbar(image, ax=axes, shrink=0.6, label="注意力权重")
     fig.savefig(out, dpi=90)
@@ -116,7 +117,7 @@ def main(argv=None):
     print(f"已写入 {args.out}：{len(weights)} 个头")
     n_head = len(weights) // len(getattr(model, "blocks", [None]))
     for i, wei in enumerate(weights):  # 每个头平均分给当前字、前一个字、最近的标点多少注意力
-        line = f"  第 {i // n_head + 1} 层 · 头 {i % n_head}：当前字 {wei.diagonal().mean():.2f}，前一个字 {wei.diagonal(-1).mean():.2f}"
+        line = f"  第 {i // n_head + 1} 层 · 头 {i % n_head + 1}：当前字 {wei.diagonal().mean():.2f}，前一个字 {wei.diagonal(-1).mean():.2f}"
         latest = on_latest_punctuation(wei, args.text)
         print(line + (f"，最近的标点 {latest:.2f}" if latest is not None else ""))
 

@@ -1,11 +1,10 @@
 """格律检查：模型自己写的词，有多少合它词牌的格式（每句几个字）。
 
-    python tools/form_check.py                                  # 读 model.pth，每个词牌写 20 首
-    python tools/form_check.py --ckpt_path model.pth --json docs/runs/form_check.json
-    python tools/form_check.py --train "--max_iters 5000 ..."   # 在进程里训练 v12，每次评估时都量一次格律
-    python tools/form_check.py --plot docs/runs/form_sweep_*.json   # 画格律随训练时间的变化（docs/form_emergence.png）
-    python tools/form_check.py --ckpt_path long.pth --label "同一配方练 45 R" --json docs/runs/form_check_long.json
-    python tools/form_check.py --write --from_json docs/runs/form_check.json docs/runs/form_check_long.json   # 写回表和例子
+    python learners/form_check.py                                  # 读 model.pth，每个词牌写 20 首
+    python learners/form_check.py --ckpt_path model.pth --json docs/runs/form_check.json
+    python learners/form_check.py --train "--max_iters 5000 ..."   # 在进程里训练 v12，每次评估时都量一次格律
+    python learners/form_check.py --ckpt_path long.pth --label "同一配方练 29600 步" --json docs/runs/form_check_long.json
+docs/form.md 的表和例子、README 的格律小表由存下的记录写出（python maintainers/pages.py --write）。
 
 怎么量（和采样器 babygpt_sample_with_kvcache.py 用同样的断句、同样的格式表 data/tunes.json）：
 - 词牌：训练集里至少 300 首、最常见的格式占九成五以上的词牌，从语料里数出来，不是手写的（现在是 8 个）。
@@ -18,21 +17,21 @@
 
 试一试：温度（--temperature）低，模型只挑最有把握的字；温度高，更敢挑不常见的字。格律和重复会怎样？
 （读 README 快速开始训练出的 model.pth；采样器的默认温度是 0.8）
-    python tools/form_check.py --temperature 0.3  # 温度 0.3：整首 0.01，逐句 0.31，不同的字占 0.66
-    python tools/form_check.py  # 温度 0.8：整首 0.01，逐句 0.31，不同的字占 0.91
-    python tools/form_check.py --temperature 1.2  # 温度 1.2：整首 0.00，逐句 0.23，不同的字占 0.94
+    python learners/form_check.py --temperature 0.3  # 温度 0.3：整首 0.01，逐句 0.31，不同的字占 0.66
+    python learners/form_check.py  # 温度 0.8：整首 0.01，逐句 0.31，不同的字占 0.91
+    python learners/form_check.py --temperature 1.2  # 温度 1.2：整首 0.00，逐句 0.23，不同的字占 0.94
 """
 
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-from common import ROOT, measure_r, prepare, use_cjk_font, write_table
+from course import prepare
+from measure_r import measure_r
 
 import babygpt_sample_with_kvcache as sampler  # noqa: E402
 import prepare_tunes  # noqa: E402  data/prepare_tunes.py：把一段语料切成 (词牌, 作者, 正文)
@@ -182,99 +181,19 @@ def train_with_form_checks(args, tunes):
             "poems": model_poems(as_sampler_model(model, config, len(tokenizer.chars)), tokenizer.chars, tunes, args.n, args.seed)}
 
 
-def form_table(result):
-    """格律检查的表：每个词牌，模型、天花板、地板各自的整首 / 逐句。"""
-    lines = ["| 词牌 | 模型：整首 | 逐句 | 验证集的真词（天花板）：整首 | 逐句 | 数出来的 bigram（地板）：整首 | 逐句 |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
-    rows = [(tune, result["model"]["tunes"][tune], result["ceiling"]["tunes"][tune], result["floor"]["tunes"][tune])
-            for tune in result["model"]["tunes"]]
-    for tune, m, c, f in rows:
-        lines.append(f"| {tune} | {m[0]:.2f} | {m[1]:.2f} | {c[0]:.2f}（{c[2]} 首） | {c[1]:.2f} | {f[0]:.2f} | {f[1]:.2f} |")
-    m, c, f = result["model"], result["ceiling"], result["floor"]
-    n = rows[0][1][2]
-    lines.append(f"| 全部（模型每个词牌 {n} 首） | **{m['whole']:.2f}** | **{m['phrase']:.2f}** | {c['whole']:.2f} | {c['phrase']:.2f} | "
-                 f"{f['whole']:.2f} | {f['phrase']:.2f} |")
-    return "\n".join(lines)
-
-
-def who(result):
-    """表和例子里怎么称呼这个模型：--label 给的名字，默认是 README 的 CPU 配方。"""
-    return result.get("label") or "README 的 CPU 配方"
-
-
-def form_summary(results):
-    """README 里的小表：天花板、每个模型、地板，各自的整首 / 逐句（8 个词牌平均）和不同的字占多少。天花板和地板取第一个结果的。"""
-    c, f = results[0]["ceiling"], results[0]["floor"]
-    lines = ["| 谁写的（8 个词牌） | 整首合格式 | 逐句得分 | 不同的字占 |",
-             "|---|---:|---:|---:|",
-             f"| 验证集里的真词（天花板） | {c['whole']:.2f} | {c['phrase']:.2f} | {c['distinct']:.2f} |"]
-    for result in results:
-        m = result["model"]
-        step = f"，训练 {result['step']} 步" if result.get("step") else ""
-        loss = f"，验证集损失 {result['val_loss']:.4f}" if result.get("val_loss") else ""
-        lines.append(f"| {who(result)}（温度 {result.get('temperature', 0.8):g}{step}{loss}） | **{m['whole']:.2f}** | "
-                     f"**{m['phrase']:.2f}** | {m['distinct']:.2f} |")
-    lines.append(f"| 入门脚本数出来的 bigram（地板） | {f['whole']:.2f} | {f['phrase']:.2f} | {f['distinct']:.2f} |")
-    return "\n".join(lines)
-
-
 def one_line(result):
     """一次格律检查，说成一行（“试一试”后面的注释就是它）。"""
     m = result["model"]
     return f"温度 {result['temperature']:g}：整首 {m['whole']:.2f}，逐句 {m['phrase']:.2f}，不同的字占 {m['distinct']:.2f}"
 
 
-def samples(results, tunes):
-    """例子：第一首合格式的（按结果的顺序找），和第一个模型的第一首不合格式的，写成 markdown。"""
-    forms = dict(tunes)
-    kept = broken = None
-    for i, result in enumerate(results):
-        for tune, poems in result["poems"].items():
-            for text in poems:
-                author, _, rest = text.partition("\n")
-                body = rest.split("\n\n")[0].strip("\n")
-                lengths = sampler.phrase_lengths(body)
-                form, score, where = sampler.check_form(lengths, forms[tune])
-                shown = f"{tune} {author}\n{body}"
-                if where is None and kept is None:
-                    kept = f"{who(result)}写的，合格式（{' '.join(map(str, form))}）：\n\n```\n{shown}\n```"
-                elif where is not None and broken is None and i == 0 and len(lengths) >= 3:
-                    broken = (f"{who(result)}写的，不合格式（{sampler.describe_break(lengths, form, where)}，"
-                              f"逐句得分 {score:.2f}）：\n\n```\n{shown}\n```")
-    return "\n\n".join(x for x in (kept, broken) if x)
-
-
-def draw(results, out):
-    """左边：格律（逐句得分实线，整首合格式虚线）随训练时间（R）的变化；右边：同一次训练的验证集损失。一种颜色一次训练。
-    横轴是时间而不是步数：配方不同，一步的用时不同，同样的时间才好比。每一步的用时按这次训练的平均算。"""
-    use_cjk_font()  # 仓库自带的中文字体；它也选好了不开窗口的 Agg
-    import matplotlib.pyplot as plt
-
-    fig, (form_ax, loss_ax) = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained")
-    for result, color in zip(results, plt.get_cmap("tab10").colors):
-        label = result.get("label") or result["args"]
-        if not result.get("r"):
-            sys.exit(f"{label} 没有量 R，换算不成时间：--train 时加上 --measure_r")
-        curve = [p for p in result["curve"] if p["step"] > 0]  # 第 0 步是随机初始化，略去，纵轴才看得清
-        r_per_step = result["seconds"] / result["r"] / result["curve"][-1]["step"]
-        rs = [p["step"] * r_per_step for p in curve]
-        if result.get("budget"):
-            label = f"{label}（{result['budget']:g} R）"
-        form_ax.plot(rs, [p["phrase"] for p in curve], "-o", color=color, ms=3, label=label)
-        form_ax.plot(rs, [p["whole"] for p in curve], "--", color=color, alpha=0.7)
-        loss_ax.plot(rs, [p["val_loss"] for p in curve], "-o", color=color, ms=3, label=label)
-    form_ax.set_xlabel("训练时间（R）")
-    form_ax.set_ylabel("格律：逐句得分（实线）、整首合格式（虚线）")
-    form_ax.set_ylim(0, 1)
-    form_ax.set_title("8 个词牌各写 20 首，温度 0.8")
-    loss_ax.set_xlabel("训练时间（R）")
-    loss_ax.set_ylabel("验证集损失（nats/字）")
-    loss_ax.set_title("同一次训练的验证集损失")
-    for ax in (form_ax, loss_ax):
-        ax.grid(alpha=0.3)
-    loss_ax.legend(fontsize=8)
-    fig.savefig(out, dpi=100)
-    print(f"已画出 {out}", flush=True)
+def per_tune(result):
+    """每个词牌：模型、天花板、地板各自的整首 / 逐句。"""
+    lines = ["词牌          模型 整首 / 逐句   天花板 整首 / 逐句   地板 整首 / 逐句"]
+    for tune, m in result["model"]["tunes"].items():
+        c, f = result["ceiling"]["tunes"][tune], result["floor"]["tunes"][tune]
+        lines.append(f"{tune:　<6}{m[0]:.2f} / {m[1]:.2f}       {c[0]:.2f} / {c[1]:.2f}         {f[0]:.2f} / {f[1]:.2f}")
+    return "\n".join(lines)
 
 
 def main(argv=None):
@@ -287,40 +206,21 @@ def main(argv=None):
     parser.add_argument("--measure_r", action="store_true", help="和 --train 一起：先量一次 R，用时才能换算成 R")
     parser.add_argument("--label", help="这个模型叫什么（图例、表里用）；默认是 README 的 CPU 配方")
     parser.add_argument("--save", help="和 --train 一起：训练完把检查点存到这里")
-    parser.add_argument("--json", help="把结果另存为 JSON")
-    parser.add_argument("--from_json", nargs="+", help="不重跑：读 --json 存下的结果（可以给几个，第一个是 README 的配方）")
-    parser.add_argument("--plot", nargs="+", help="读 --train 或 tools/form_sweep.py 存下的 JSON，画 docs/form_emergence.png")
-    parser.add_argument("--write", action="store_true", help="把格律检查的表和例子写回 docs/form.md")
+    parser.add_argument("--json", help="把结果存到这里（docs/runs/form_check.json 是页面用的那一份）")
     args = parser.parse_args(argv)
     tunes = checked_tunes(load_tunes())
-
-    if args.plot:  # 每个文件是一次 --train 的结果，或者 tools/form_sweep.py 存下的几次
-        loaded = [json.loads(Path(f).read_text(encoding="utf-8")) for f in args.plot]
-        draw([run for data in loaded for run in (data if isinstance(data, list) else [data])], ROOT / "docs" / "form_emergence.png")
-        return
-    if args.from_json:  # 第一个文件是 README 的配方：每个词牌的表只画它；小表和例子里每个文件一个模型
-        results = [json.loads(Path(f).read_text(encoding="utf-8")) for f in args.from_json]
-    elif args.train:
-        results = [{**train_with_form_checks(args, tunes), "label": args.label}]
-    else:
-        results = [{**check_checkpoint(args, tunes), "label": args.label}]
-    result = results[0]
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    if result["kind"] == "checkpoint":
-        print(form_table(result))
-        print(form_summary(results))
-        print(samples(results, tunes))
-        print(one_line(result))
-        if args.write:
-            write_table("form-table", form_table(result))
-            write_table("form-summary", form_summary(results))
-            write_table("form-samples", samples(results, tunes))
-    else:
+    if args.train:
+        result = {**train_with_form_checks(args, tunes), "label": args.label}
         last = result["curve"][-1]
         r = f"，{result['seconds'] / result['r']:.1f} R" if result["r"] else ""
         print(f"{result['args']}：验证集损失 {last['val_loss']:.4f}，整首 {last['whole']:.3f}，逐句 {last['phrase']:.3f}，"
               f"训练 {result['seconds']:.0f} 秒{r}")
+    else:
+        result = {**check_checkpoint(args, tunes), "label": args.label}
+        print(per_tune(result))
+        print(one_line(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 """CPU 上调配方：同样的时间，一次只改一个旋钮，比验证集损失和格律。v11 的“试一试”就是它。
 
-    python tools/form_sweep.py                          # 量 R，再跑下面 RECIPES 的每一套
-    python tools/form_sweep.py --recipes 基准 更深
-    python tools/form_sweep.py --recipes 基准 --budget 4    # 同一套配方练 4 倍久：格律能好多少
-    python tools/form_sweep.py --write --from_json docs/runs/form_sweep.json   # 把表写回 docs/form.md 和 v11 的“试一试”
+    python learners/form_sweep.py                          # 量 R，再跑下面 RECIPES 的每一套
+    python learners/form_sweep.py --recipes 基准 更深
+    python learners/form_sweep.py --recipes 基准 --budget 4    # 同一套配方练 4 倍久：格律能好多少
+    python learners/form_sweep.py --json docs/runs/form_sweep.json   # 存下来：docs/form.md 的表、v11 的答案由它写出
 
 “同样的时间”：基准（README 的 CPU 配方）走 7300 步的时间。先试跑几步，量出这台机器上基准和这一套一步各要多久，
 按比例定 --max_iters（基准正好 7300 步，和快速开始的那条命令一模一样）；余弦衰减排满这些步数。
-训练用 tools/form_check.py 的 --train：和直接运行 babygpt_v12_wandb.py 一样的顺序和随机数，
+训练用 learners/form_check.py 的 --train：和直接运行 babygpt_v12_wandb.py 一样的顺序和随机数，
 每次评估时每个词牌写 20 首量格律（这部分时间不算进训练时间，但算进整条命令的用时）。
 """
 
@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import torch
 
 import form_check
-from common import ROOT, measure_r, minutes, write_back, write_table
+from measure_r import measure_r
 
 import babygpt_v12_wandb as v12  # noqa: E402  common 把仓库顶层加进了导入路径
 import scaffold  # noqa: E402
@@ -71,47 +71,11 @@ def plan(name, base_per_step, budget):
             per_step)
 
 
-def name_of(row):
-    """表里这一套叫什么：名字，改了的旋钮，练得比 BUDGET 久的再加上 --budget。"""
-    change = " ".join(x for x in (RECIPES.get(row["label"], ""), longer(row)) if x)
-    return f"{row['label']}（`{change}`）" if change else row["label"]
-
-
-def longer(row):
-    budget = row.get("budget", 1)
-    return f"--budget {budget:g}" if budget != 1 else ""
-
-
-def sweep_table(rows):
-    lines = ["| 配方（在 README 的 CPU 配方上只改一处） | 步数 | 用时 | 验证集损失 | 格律：逐句 | 整首 |",
-             "|---|---:|---:|---:|---:|---:|"]
-    for row in rows:
-        last = row["curve"][-1]
-        name = name_of(row)
-        steps = row["curve"][-1]["step"]
-        lines.append(f"| {name} | {steps} | {row['seconds'] / row['r']:.1f} R | {last['val_loss']:.4f} | "
-                     f"{last['phrase']:.2f} | {last['whole']:.2f} |")
-    return "\n".join(lines)
-
-
-def try_comment(row):
-    """v11 的“试一试”里这一套后面的注释。"""
+def summary(row):
+    """一套配方的结果，说成一行。"""
     last = row["curve"][-1]
-    text = (f"验证集 {last['val_loss']:.2f}，逐句 {last['phrase']:.2f}，整首 {last['whole']:.2f}"
-            f"（{last['step']} 步，训练 {row['seconds'] / row['r']:.1f} R）")
-    return f"{text}；{minutes(row['wall_seconds'])}" if "wall_seconds" in row else text
-
-
-def write_tries(rows):
-    """把 v11 文档字符串里“试一试”每一行后面的数字换成这次量的。"""
-    file = "babygpt_v11_hyper_params.py"
-    doc = (ROOT / file).read_text(encoding="utf-8")
-    for row in rows:
-        if longer(row):  # “试一试”里每一套都是 BUDGET 个 R；练得更久的只进表
-            continue
-        command = f"python tools/form_sweep.py --recipes {row['label']}"
-        old = next(line for line in doc.splitlines() if line.strip().startswith(command + "  #"))
-        write_back(file, [(old, f"{old.split('#')[0]}# {try_comment(row)}")])
+    return (f"{row['label']}：{last['step']} 步，训练 {row['seconds'] / row['r']:.1f} R，验证集 {last['val_loss']:.4f}，"
+            f"逐句 {last['phrase']:.2f}，整首 {last['whole']:.2f}（整条命令 {row['wall_seconds'] / 60:.0f} 分钟）")
 
 
 def main(argv=None):
@@ -119,36 +83,29 @@ def main(argv=None):
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), help="跑哪几套（默认全部）")
     parser.add_argument("--budget", type=float, default=1.0, help=f"每一套训练多久：基准走 {BASE_STEPS} 步（CPU 配方）的时间的几倍")
     parser.add_argument("--n", type=int, default=20, help="每次量格律时每个词牌写几首")
-    parser.add_argument("--json", default="form_sweep.json", help="结果存到这里（每跑完一套就存一次）")
-    parser.add_argument("--from_json", nargs="+", help="不重跑：读存下的结果（可以给几个文件）")
+    parser.add_argument("--json", help="结果存到这里（每跑完一套就存一次）")
     parser.add_argument("--save_dir", help="每一套训练完的检查点存进这个目录（<名字>.pth）")
-    parser.add_argument("--write", action="store_true", help="把表写回 docs/form.md")
     args = parser.parse_args(argv)
-
-    if args.from_json:  # 几次运行（每次可以只跑几套）存下的结果合在一起
-        rows = [row for file in args.from_json for row in json.loads(Path(file).read_text(encoding="utf-8"))]
-    else:
-        tunes = form_check.checked_tunes(form_check.load_tunes())
+    tunes = form_check.checked_tunes(form_check.load_tunes())
+    t0 = time.perf_counter()
+    r = measure_r()
+    base_per_step = seconds_per_step(BASE)[0]
+    print(f"基准一步 {base_per_step * 1000:.0f} 毫秒：每一套训练 {args.budget:g} × {BASE_STEPS} × 这么久", flush=True)
+    rows, prelude = [], time.perf_counter() - t0  # 量 R、量基准一步：每一次运行都先做这两件事
+    for name in args.recipes:
         t0 = time.perf_counter()
-        r = measure_r()
-        base_per_step = seconds_per_step(BASE)[0]
-        print(f"基准一步 {base_per_step * 1000:.0f} 毫秒：每一套训练 {args.budget:g} × {BASE_STEPS} × 这么久", flush=True)
-        rows, prelude = [], time.perf_counter() - t0  # 量 R、量基准一步：每一次运行都先做这两件事
-        for name in args.recipes:
-            t0 = time.perf_counter()
-            full, per_step = plan(name, base_per_step, args.budget)
-            print(f"{name}：一步 {per_step * 1000:.0f} 毫秒 -> {full}", flush=True)
-            save = str(Path(args.save_dir) / f"{name}.pth") if args.save_dir else None
-            run = SimpleNamespace(train=full, n=args.n, seed=1337, measure_r=False, save=save)
-            result = form_check.train_with_form_checks(run, tunes)
-            wall = prelude + time.perf_counter() - t0  # 学习者只跑这一套时，整条命令大约要多久
-            rows.append({**result, "r": r, "label": name, "budget": args.budget, "wall_seconds": wall})
+        full, per_step = plan(name, base_per_step, args.budget)
+        print(f"{name}：一步 {per_step * 1000:.0f} 毫秒 -> {full}", flush=True)
+        save = str(Path(args.save_dir) / f"{name}.pth") if args.save_dir else None
+        run = SimpleNamespace(train=full, n=args.n, seed=1337, measure_r=False, save=save)
+        result = form_check.train_with_form_checks(run, tunes)
+        wall = prelude + time.perf_counter() - t0  # 学习者只跑这一套时，整条命令大约要多久
+        rows.append({**result, "r": r, "label": name, "budget": args.budget, "wall_seconds": wall})
+        print(summary(rows[-1]), flush=True)
+        if args.json:
             Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-            print(sweep_table(rows).splitlines()[-1], flush=True)
-    print(sweep_table(rows))
-    if args.write:
-        write_table("form-sweep", sweep_table(rows))
-        write_tries(rows)
+    for row in rows:
+        print(summary(row))
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@
     只留 ln_f  子层之前不归一化，只在 lm_head 之前归一化
 训练前后各在验证集上固定的一批文字上量一次残差通路（进 ln_f 之前的向量）：它有多长，
 其中多少是所有位置共有的（和是哪个字无关的）部分。
-    python tools/layernorm_ablation.py                   # v9 的默认设置，三次训练，2 核 CPU 约 6 分钟
-    python tools/layernorm_ablation.py -- --seed 1       # "--" 之后的参数原样交给 v9
+    python learners/layernorm_ablation.py                   # v9 的默认设置，三次训练，2 核 CPU 约 6 分钟
+    python learners/layernorm_ablation.py -- --seed 1       # "--" 之后的参数原样交给 v9
 """
 
 import argparse
@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 
 from attention_focus import inputs_of  # 同一个目录里的脚本
-from common import load_lesson, prepare
+from course import load_lesson, prepare
 
 VARIANTS = {
     "全部": (),

@@ -1,7 +1,7 @@
 """用自己的文本训练，量一个例子：把宋词改写成“散文”，存成 Windows 的记事本常见的样子，再用 v1 的默认设置训练。
 
-    python tools/own_text.py                 # 写出 own_text_example.txt，再运行 babygpt_v1.py --data 它（2 核 CPU 约一分半钟）
-    python tools/own_text.py --lesson 4      # 换一课
+    python learners/own_text.py                 # 写出 own_text_example.txt，再运行 babygpt_v1.py --data 它（2 核 CPU 约一分半钟）
+    python learners/own_text.py --lesson 4      # 换一课
 
 改写的方式：每首词的标题和正文接成一行，词与词之间不空行（小说、歌词常常就是一段一行、没有空行），
 用 GB18030 编码、\\r\\n 换行保存。读进来以后编码和换行都还原，按行分验证集：一首词一行，每 10 行里的第 10 行
@@ -16,10 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-from common import LESSONS, ROOT, STEP_LINE
+from course import LESSONS, ROOT
 
-import simplebigrammodel_with_comments as primer  # noqa: E402
+import scaffold  # noqa: E402  course 把仓库顶层加进了导入路径
 
+STEP_LINE = re.compile(r"step (\d+)/\d+: train loss ([\d.]+), val loss ([\d.]+)")
 
 def reflow(text):
     """一首词一行：标题和正文之间、句与句之间的换行去掉，词与词之间的空行变成一个换行。"""
@@ -32,7 +33,7 @@ def main(argv=None):
     parser.add_argument("--out", default="own_text_example.txt", help="改写后的文件写到这里")
     args = parser.parse_args(argv)
 
-    text, _ = primer.read_text(primer.DEFAULT_DATA)
+    text, _ = scaffold.read_text(scaffold.DEFAULT_DATA)
     prose = reflow(text)
     Path(args.out).write_bytes(prose.replace("\n", "\r\n").encode("gb18030"))
     print(f"写出 {args.out}：{prose.count(chr(10)):,} 行，没有空行，GB18030 编码，\\r\\n 换行")
@@ -48,7 +49,7 @@ def main(argv=None):
     steps = STEP_LINE.findall(proc.stdout)
     print(f"python {file} --data {args.out} 打印的前两行：\n  {lines[0]}\n  {lines[1]}")
     print(f"词表 {vocab} 字；{lines[2]}")
-    print(f"第 {steps[0][0]} 步：验证集损失 {steps[0][3]}；第 {steps[-1][0]} 步：验证集损失 {steps[-1][3]}，训练损失 {steps[-1][2]}；"
+    print(f"第 {steps[0][0]} 步：验证集损失 {steps[0][2]}；第 {steps[-1][0]} 步：验证集损失 {steps[-1][2]}，训练损失 {steps[-1][1]}；"
           f"用时 {seconds:.0f} 秒")
 
 

@@ -1,7 +1,7 @@
 """画出自己那次 v12 训练：训练集和验证集的损失、学习率，都从检查点里读，不需要 wandb 账号，也不需要联网。
 
-    python tools/plot_run.py                                 # 读 model.pth，画进 run.png
-    python tools/plot_run.py --ckpt_path model.pth --out my_run.png
+    python learners/plot_run.py                                 # 读 model.pth，画进 run.png
+    python learners/plot_run.py --ckpt_path model.pth --out my_run.png
 v12 的检查点里存着每次评估的 (步数, 训练损失, 验证集损失)；学习率是步数的函数（v12 的 get_lr），
 按检查点里的设置算出来。终端里也把每次评估打印成一张表，没有图形界面的机器上也看得到。
 """
@@ -10,7 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from common import read_checkpoint, use_cjk_font
+from course import read_checkpoint
+from font import use_cjk_font
 
 import babygpt_v12_wandb as v12  # common 把仓库顶层加进了导入路径
 

@@ -1,7 +1,7 @@
 """量 KV 缓存的加速：同一个模型、同一个开头，有缓存和没缓存轮流各跑几遍，报告中位数。
 
-    python tools/benchmark_kvcache.py                         # v12 默认大小（n_embed 384, 6 头, 6 层, block 256）的随机模型
-    python tools/benchmark_kvcache.py --ckpt_path model.pth   # 用训练好的检查点
+    python maintainers/kvcache.py                         # v12 默认大小（n_embed 384, 6 头, 6 层, block 256）的随机模型
+    python maintainers/kvcache.py --ckpt_path model.pth   # 用训练好的检查点
 速度与权重无关，所以没有检查点时用随机初始化的模型；“逐字相同”只比较 block_size 以内的部分（见采样器的说明）。
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from common import machine  # common 也把仓库顶层加进了导入路径
+from runs import machine  # runs 也把 learners/ 和仓库顶层加进了导入路径
 
 import babygpt_sample_with_kvcache as sampler
 

@@ -6,10 +6,9 @@
 - 句中（答案是一个字）：模型最可能的下一个字却是标点的比例（越低越好）。
 答案是换行的位置两边都不算。每一课在一个新的子进程里按 main() 的顺序训练（同样的种子、同样的线程数，和基准一样），
 所以打印的验证集损失必须和梯子表里的逐位相同：这同时检查了读语料、分验证集的代码没有改变结果。
-    python tools/line_ends.py                     # v1-v10，2 核 CPU 上二十分钟左右
-    python tools/line_ends.py --lessons 1 4 7     # 只跑其中几课
-    python tools/line_ends.py --json docs/runs/line_ends.json   # 结果另存为 JSON
-    python tools/line_ends.py --write --from_json docs/runs/line_ends.json   # 不重跑：写回 docs/form.md 的表和梯子表的一列
+    python maintainers/line_ends.py --json docs/runs/line_ends.json   # v1-v10，2 核 CPU 上二十分钟左右
+    python maintainers/line_ends.py --lessons 1 4 7                    # 只跑其中几课
+docs/form.md 的断句表和 README 梯子表的“断句”一列由存下的记录写出（python maintainers/pages.py --write）。
 入门脚本数出来的 bigram 也按同样的规则量一遍，作为参照。
 """
 
@@ -17,15 +16,14 @@ import argparse
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import torch
 
-from benchmark_lessons import line_end_cells, measured_default, with_line_ends
-from common import LESSONS, load_lesson, prepare, read_table, write_table
+from runs import load_run, save_run
+from course import load_lesson, prepare
 
 import prepare_tunes  # noqa: E402  data/prepare_tunes.py：读语料、分训练集和验证集（只读一次）
-PUNCT = "，。、？！；："  # 断句的标点：和 tools/form_check.py 量格式时用的一样
+PUNCT = "，。、？！；："  # 断句的标点：和 learners/form_check.py 量格式时用的一样
 
 
 @torch.no_grad()
@@ -73,24 +71,17 @@ def primer_rates():
     return {"val_loss": model.nll(val_ids), **line_end_rates(lambda x: best[x], torch.tensor(val_ids), chars, 16)}
 
 
+def ladder_loss(n):
+    """梯子上这一课默认设置的验证集损失（docs/runs/ladder.json 的第一遍）。"""
+    return next(row["curve"][-1][2] for row in load_run("ladder.json")[0] if row["lesson"] == n)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lessons", type=int, nargs="+", default=list(range(1, 11)), help="跑哪几课（默认 1-10）")
-    parser.add_argument("--json", help="把结果另存为 JSON")
-    parser.add_argument("--from_json", nargs="+", help="不重跑：读 --json 存下的结果（几个文件按名字合在一起）")
-    parser.add_argument("--write", action="store_true", help="把表写回 docs/form.md")
+    parser.add_argument("--json", help="结果存到这里（docs/runs/line_ends.json 是页面用的那一份）")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # 内部用：子进程只训练这一课
     args = parser.parse_args(argv)
-    if args.from_json:  # 几次运行（比如 --lessons 1 2 3 4 和 --lessons 5 6 7 8 9 10）按名字合在一起
-        merged = {row["name"]: row for file in args.from_json for row in json.loads(Path(file).read_text(encoding="utf-8"))}
-        rows = [merged.pop("bigram"), *sorted(merged.values(), key=lambda row: row["lesson"])]
-        if args.json:
-            Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-        print(line_ends_table(rows))
-        if args.write:
-            write(rows)
-        return
-
     if args.one:  # 子进程：只训练这一课，结果以 JSON 打印在最后一行
         config, tokenizer, splits, model, history = train_lesson(args.one)
         rates = line_end_rates(lambda x: model(x)[0].argmax(dim=-1), splits["val"], tokenizer.chars, config.block_size)
@@ -99,32 +90,15 @@ def main(argv=None):
 
     rows = [{"name": "bigram", **primer_rates()}]
     print(f"入门脚本的 bigram：断句处猜标点 {rows[0]['recall']:.3f}，句中猜标点 {rows[0]['false_alarm']:.3f}", flush=True)
-    for n in args.lessons:  # 每一课在新的子进程里训练，和基准一样：同一个进程里先训练过别的课，结果不逐位相同
+    for n in args.lessons:  # 每一课在新的子进程里训练，和梯子一样：同一个进程里先训练过别的课，结果不逐位相同
         proc = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True, check=True)
         row = json.loads(proc.stdout.splitlines()[-1])
-        row["same_as_ladder"] = f"{row['val_loss']:.4f}" == f"{measured_default(LESSONS[n - 1][1]):.4f}"
+        same = f"{row['val_loss']:.4f}" == f"{ladder_loss(n):.4f}"
         rows.append(row)
-        print(f"v{n}：验证集损失 {row['val_loss']:.4f}（{'和梯子表相同' if row['same_as_ladder'] else '和梯子表不同！'}），"
+        print(f"v{n}：验证集损失 {row['val_loss']:.4f}（{'和梯子相同' if same else '和梯子不同！'}），"
               f"断句处猜标点 {row['recall']:.3f}，句中猜标点 {row['false_alarm']:.3f}", flush=True)
-    if args.json:
-        Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(line_ends_table(rows))
-    if args.write:
-        write(rows)
-
-
-def write(rows):
-    """docs/form.md 的表，和 README 梯子表的最后一列（断句处猜中标点）。"""
-    write_table("line-ends-table", line_ends_table(rows))
-    write_table("ladder-table", with_line_ends(read_table("ladder-table"), line_end_cells(rows)))
-
-
-def line_ends_table(rows):
-    lines = ["| | 验证集损失 | 断句处猜标点（越高越好） | 句中却猜标点（越低越好） |", "|---|---:|---:|---:|"]
-    for row in rows:
-        name = "入门脚本的 bigram" if row["name"] == "bigram" else f"`{LESSONS[row['lesson'] - 1][1]}`"
-        lines.append(f"| {name} | {row['val_loss']:.4f} | {row['recall']:.3f} | {row['false_alarm']:.3f} |")
-    return "\n".join(lines)
+        if args.json:
+            save_run(args.json, rows)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """测试是不是真的：故意把一种行为改坏（在仓库的一份拷贝里），跑 README 的测试命令，看测试能不能发现。
 
-    python tools/plant_faults.py              # 每一种错误各种一遍，2 核 CPU 上约二十分钟
-    python tools/plant_faults.py --list       # 只列出有哪些错误
-    python tools/plant_faults.py --only 学习率为0 答案就是输入
-    python tools/plant_faults.py --json faults.json
+    python maintainers/plant_faults.py              # 每一种错误各种一遍，2 核 CPU 上约二十分钟
+    python maintainers/plant_faults.py --list       # 只列出有哪些错误
+    python maintainers/plant_faults.py --only 学习率为0 答案就是输入
+    python maintainers/plant_faults.py --json faults.json
 
 每一种错误是几处文字替换（FAULTS），替换的原文在每个文件里必须正好出现一次（tests/test_house.py 检查这一点，
 代码改了、错误种不进去时，测试会说）。拷贝里运行 python -m pytest -q -x tests（不查行为的测试不算，见 NOT_ABOUT_BEHAVIOUR）：退出码不是 0 就算“发现了”，
@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import LESSONS, ROOT
+from runs import ROOT
+from course import LESSONS
 
 EVERY_LESSON = [file for _, file, _ in LESSONS]
 FROM_V3 = EVERY_LESSON[2:]  # 有注意力的课
@@ -61,6 +62,31 @@ FAULTS = {
     "Ctrl-C后退出码为0": ([V12], [("        sys.exit(130)\n", "        sys.exit(0)\n")]),
     "续训不查词表": ([V12], [("    if checkpoint[\"chars\"] != tokenizer.chars:", "    if False:")]),
     "wandb不记学习率": ([V12], [('"lr": get_lr(step, config),', "")]),
+    # 每一课的概念：拿掉或写错，形状照样对得上、损失照样会降（tests/test_concepts.py 照着概念另算一遍）
+    "v1：损失加了标签平滑": (["babygpt_v1.py"], [("targets.view(B * T))", "targets.view(B * T), label_smoothing=0.1)")]),
+    "v2：没加位置向量": (["babygpt_v2_position.py"], [("x = tok_emb + pos_emb  #", "x = tok_emb + 0 * pos_emb  #")]),
+    "注意力不除以根号hs": (["babygpt_v3_self_attention.py"], [("wei = q @ k.transpose(-2, -1) * k.shape[-1] ** -0.5",
+                                                            "wei = q @ k.transpose(-2, -1)")]),
+    "v4：只用了第一个头": (["babygpt_v4_multihead_attention.py"], [("torch.cat([h(x) for h in self.heads], dim=-1)",
+                                                                "torch.cat([self.heads[0](x) for h in self.heads], dim=-1)")]),
+    "v5：MLP没有ReLU": (["babygpt_v5_feedforward.py"], [("            nn.ReLU(),\n", "            nn.Identity(),\n")]),
+    "v6：只用了第一层": (["babygpt_v6_block.py"], [("x = self.blocks(x)  #", "x = self.blocks[0](x)  #")]),
+    "v7：前馈网络少了残差": (["babygpt_v7_residual_connection.py"], [("x = x + self.ffwd(x)  #", "x = self.ffwd(x)  #")]),
+    "v8：跳过投影": (["babygpt_v8_projection.py"], [("out = self.proj(out)  #", "out = out  #")]),
+    "v9：注意力前没有LayerNorm": (["babygpt_v9_layer_norm.py"], [("x = x + self.sa(self.ln1(x))", "x = x + self.sa(x)")]),
+    "v9：lm_head前没有ln_f": (["babygpt_v9_layer_norm.py"], [("x = self.ln_f(x)  #", "x = x  #")]),
+    "v10：dropout放在softmax之前": (["babygpt_v10_dropout.py"], [
+        ("wei = F.softmax(wei, dim=-1)  # 每一行变成和为 1 的权重，-inf 处权重为 0\n        wei = self.dropout(wei)",
+         "wei = self.dropout(wei)\n        wei = F.softmax(wei, dim=-1)  # 每一行变成和为 1 的权重，-inf 处权重为 0")]),
+    "v10：前馈网络之后没有dropout": (["babygpt_v10_dropout.py"], [("            nn.Dropout(config.dropout),\n", "")]),
+    # 采样器的旋钮：每一个都做 --help 说的事
+    "温度不起作用": ([SAMPLER], [("logits = logits / temperature  #", "logits = logits / 1.0  #")]),
+    "top_k多留一个": ([SAMPLER], [("min(top_k, logits.shape[-1])", "min(top_k + 1, logits.shape[-1])")]),
+    "贪心选了最不可能的字": ([SAMPLER], [("return logits.argmax(dim=-1, keepdim=True)", "return logits.argmin(dim=-1, keepdim=True)")]),
+    # 看它写：网页上的数就是模型算的数
+    "看它写：概率没按温度算": (["learners/watch.py"], [("    logits = logits / temperature\n", "    logits = logits / 1.0\n")]),
+    "看它写：注意力不除以根号hs": (["learners/watch.py"], [(" * k.shape[-1] ** -0.5, dim=-1)", ", dim=-1)")]),
+    "看它写：每一层的猜测少了ln_f": (["learners/watch.py"], [("model.lm_head(model.ln_f(residual))", "model.lm_head(residual)")]),
 }
 
 
@@ -99,9 +125,9 @@ def copy_of_the_repository(folder):
 
 
 # 两种测试不查行为，跑的时候不算：查“每种错误还种得进去”的那个测试，在种了错误的拷贝里必然失败（它查的是这个工具）；
-# tests/test_numbers.py 查页面上的数和 docs/runs 的记录，代码少了一行，梯子表里“diff 行数”那一列就对不上：那是页面过时了，不是查出了错
+# tests/test_pages.py 查页面和 docs/runs 的记录对不对得上，代码少了一行，梯子表里“diff 行数”那一列就对不上：那是页面过时了，不是查出了错
 ABOUT_THIS_TOOL = "tests/test_house.py::test_every_planted_fault_can_still_be_planted"
-NOT_ABOUT_BEHAVIOUR = ["--deselect", ABOUT_THIS_TOOL, "--ignore", "tests/test_numbers.py"]
+NOT_ABOUT_BEHAVIOUR = ["--deselect", ABOUT_THIS_TOOL, "--ignore", "tests/test_pages.py"]
 
 
 def run_suite(folder, timeout):
@@ -115,6 +141,22 @@ def run_suite(folder, timeout):
         return None, "超时", time.perf_counter() - start, ""
     failed = [line.split(" ", 1)[1].split(" - ")[0] for line in proc.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
     return proc.returncode, (failed[0] if failed else ""), time.perf_counter() - start, proc.stdout[-3000:]
+
+
+def caught_again(name, test_id, timeout=300):
+    """只重跑记录里第一个发现这种错误的测试：没种错误的拷贝里它必须通过，种了错误的拷贝里它必须失败。
+    返回 (对照通过了吗, 种了之后失败了吗)。tests/test_pages.py 拿几种错误这样抽查，faults.json 才不只是一份旧记录。"""
+    results = []
+    for planted in (None, name):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            copy_of_the_repository(folder)
+            if planted:
+                plant(planted, folder)
+            proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", test_id], cwd=folder,
+                                  capture_output=True, text=True, timeout=timeout)
+            results.append(proc.returncode)
+    return results[0] == 0, results[1] not in (0, 5)  # 5：一个测试都没收集到，不算“发现了”
 
 
 def suite_with(name, timeout):

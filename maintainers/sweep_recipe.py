@@ -1,8 +1,8 @@
 """调训练配方用的扫描脚本：几课 × 几套参数，每个组合在单独的子进程里跑，结果一行一个追加进 JSONL 文件。
 
 课程的默认值（学习率配方、批次形状、步数）就是用它选出来的：
-    python tools/sweep_recipe.py --lessons 1 4 7 --recipe a="--learning_rate 1e-2" --recipe b="--learning_rate 5e-3"
-    python tools/sweep_recipe.py --lessons 1 4 --recipe base="" --seeds 1 2 --jobs 2 --threads 1
+    python maintainers/sweep_recipe.py --lessons 1 4 7 --recipe a="--learning_rate 1e-2" --recipe b="--learning_rate 5e-3"
+    python maintainers/sweep_recipe.py --lessons 1 4 --recipe base="" --seeds 1 2 --jobs 2 --threads 1
 同一个 (课, 参数) 已经在结果文件里的就跳过，所以中断后重跑同一条命令会接着跑。
 --jobs 个子进程同时跑，每个用 --threads 个线程：只比损失时可以并行；比时间时要 --jobs 1。
 """
@@ -14,7 +14,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from common import LESSONS, run_curve
+from runs import run_curve
+from course import LESSONS
 
 
 def main(argv=None):

@@ -1,6 +1,6 @@
 """读回 wandb 离线记录（wandb/offline-run-*/run-<id>.wandb）里的内容：每次 run.log 记下的数和 run 的超参数。
 
-    python tools/wandb_records.py wandb/offline-run-*/run-*.wandb     # 打印每次评估记下的数
+    python maintainers/wandb_records.py wandb/offline-run-*/run-*.wandb     # 打印每次评估记下的数
 tests/test_v12.py 也用它检查 v12 记下的东西（损失、学习率、tokens/s、超参数）和检查点里的一致。
 
 为什么自己读，而不用 wandb 的 SDK：wandb 没有读离线记录的公开接口。公开的 wandb.Api() 只读已经上传到服务器的 run

@@ -1,17 +1,18 @@
-"""测试的公共设置：固定线程数和随机种子，wandb 只离线记录，课程脚本和 tools/ 里的脚本按文件名导入。"""
+"""测试的公共设置和共用的小工具（fixture）：固定线程数和随机种子，wandb 只离线记录，
+课程脚本、learners/ 和 maintainers/ 里的脚本按文件名导入。测试文件之间互不导入：共用的东西都在这里。"""
 
 import importlib
 import os
 import random
 import sys
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tools"))  # tools/ 里的脚本（基准、画图、消融……），测试要导入它们
-sys.path.insert(0, str(ROOT / "data"))  # data/ 里构建数据的脚本（prepare_tunes.py 等）
+for folder in ("maintainers", "learners", ""):  # 课程脚本在最前面：learners/course.py 也把 data/ 加进来
+    sys.path.insert(0, str(ROOT / folder))
 
 # 在导入 torch / wandb 之前设好：测试不联网、不弹登录提示、不把记录写进仓库
 os.environ["WANDB_MODE"] = "offline"
@@ -23,31 +24,14 @@ import torch  # noqa: E402
 
 torch.set_num_threads(1)  # 小模型上多线程只会更慢，也让结果与机器的核数无关
 
-LESSONS = [
-    "babygpt_v1",
-    "babygpt_v2_position",
-    "babygpt_v3_self_attention",
-    "babygpt_v4_multihead_attention",
-    "babygpt_v5_feedforward",
-    "babygpt_v6_block",
-    "babygpt_v7_residual_connection",
-    "babygpt_v8_projection",
-    "babygpt_v9_layer_norm",
-    "babygpt_v10_dropout",
-    "babygpt_v11_hyper_params",
-    "babygpt_v12_wandb",
-]
+
+
 CORPUS = ROOT / "data" / "ci.txt"
+VOCAB = 97  # 小模型的词表大小
 
 
-def lesson_number(name):
-    """'babygpt_v7_residual_connection' -> 7"""
-    return int(name.split("_")[1][1:])
-
-
-def load(name):
-    """按模块名导入仓库顶层的脚本（导入本身不应有任何副作用）。"""
-    return importlib.import_module(name)
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: 要一个真的浏览器（Debian 的 chromium 和 chromium-driver）")
 
 
 @pytest.fixture(autouse=True)
@@ -73,3 +57,61 @@ def small_corpus(tmp_path_factory, corpus_text):
     path = tmp_path_factory.mktemp("data") / "small.txt"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def tiny_config(mod, **overrides):
+    """每一课都有的字段用同样的小值；后面几课才有的字段（n_head、n_layer、dropout）按需加上。"""
+    names = {f.name for f in fields(mod.Config)}
+    small = dict(batch_size=4, block_size=8, n_embed=16, n_head=4, n_layer=2, dropout=0.0)
+    small.update(overrides)
+    return replace(mod.Config(), **{k: v for k, v in small.items() if k in names})
+
+
+@pytest.fixture
+def tiny_model():
+    """tiny_model(课, **改动) -> (模块, 一个很小的模型)：词表 VOCAB 个字，种子固定。"""
+
+    def build(name, **overrides):
+        mod = importlib.import_module(name)
+        torch.manual_seed(0)
+        return mod, mod.BabyGPT(tiny_config(mod, **overrides), VOCAB)
+
+    return build
+
+
+@pytest.fixture
+def randomized():
+    """randomized(模型)：把所有参数换成较大的随机数。初始化时的权重很小，没有残差的 v6 里信号几乎传不过去，
+    改动输入也看不出输出的变化；换成大一些的随机数后，“看不看得到某个字”才能从输出上分辨出来。"""
+
+    def shake(model, std=0.5):
+        torch.manual_seed(1)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.normal_(0.0, std)
+        return model
+
+    return shake
+
+
+@pytest.fixture
+def tiny_args():
+    """tiny_args(模块) -> 命令行版的小配置：这一课有哪些参数就给哪些（6 步，很小的模型）。"""
+
+    def args(mod):
+        argv = ["--max_iters", "6", "--eval_interval", "4", "--eval_iters", "2", "--batch_size", "4",
+                "--block_size", "8", "--n_embed", "16", "--max_new_tokens", "12", "--warmup_iters", "1", "--learning_rate", "3e-2"]
+        names = {f.name for f in fields(mod.Config)}
+        for name, value in [("n_head", "2"), ("n_layer", "1"), ("dropout", "0.1")]:
+            if name in names:
+                argv += [f"--{name}", value]
+        return argv
+
+    return args
+
+
+@pytest.fixture
+def v12_tiny():
+    """v12 的一个很小的配置（命令行参数）：8 步，评估 3 次。"""
+    return ["--max_iters", "8", "--eval_interval", "4", "--eval_iters", "2", "--batch_size", "4", "--block_size", "16",
+            "--n_embed", "16", "--n_head", "2", "--n_layer", "2", "--dropout", "0.1", "--max_new_tokens", "10"]

@@ -1,16 +1,17 @@
-"""tools/attention_focus.py 重新算出来的注意力权重，必须就是每个 Head 在 forward 里用的那一份。"""
+"""learners/attention_focus.py 重新算出来的注意力权重，必须就是每个 Head 在 forward 里用的那一份。"""
 
 import pytest
 import torch
 
-import attention_focus  # tools/attention_focus.py（conftest 把 tools/ 加进了导入路径）
-from conftest import LESSONS, lesson_number
-from test_lessons import model_for, randomized
+import attention_focus  # learners/attention_focus.py（conftest 把 learners/ 加进了导入路径）
+import course
+
+ATTENTION = [file[:-3] for n, file, _ in course.LESSONS if n >= 3]  # 从 v3 起才有注意力
 
 
-@pytest.mark.parametrize("name", [n for n in LESSONS if lesson_number(n) >= 3])
-def test_recomputed_weights_reproduce_every_heads_output(name):
-    _, model = model_for(name, dropout=0.5)  # dropout 不为 0：量的时候必须是评估模式
+@pytest.mark.parametrize("name", ATTENTION)
+def test_recomputed_weights_reproduce_every_heads_output(name, tiny_model, randomized):
+    _, model = tiny_model(name, dropout=0.5)  # dropout 不为 0：量的时候必须是评估模式
     randomized(model)  # 大一些的权重，注意力才不是平均分配，比较才有意义
     model.train()
     x = torch.randint(0, 97, (3, 8))
@@ -25,10 +26,10 @@ def test_recomputed_weights_reproduce_every_heads_output(name):
         assert torch.allclose(wei @ head.value(head_input), head(head_input), atol=1e-6)
 
 
-def test_a_head_built_to_read_the_previous_character_is_measured_as_such():
+def test_a_head_built_to_read_the_previous_character_is_measured_as_such(tiny_model):
     """v3 的一个头，权重是手工设的：字向量为 0，第 t 个位置的位置向量是第 t 个单位向量，key 原样取它，
     query 把它换成第 t-1 个单位向量再放大。于是第 t 个字（t ≥ 1）几乎只看第 t-1 个字，第 0 个字只能看自己。"""
-    _, model = model_for("babygpt_v3_self_attention", n_embed=16, block_size=8)
+    _, model = tiny_model("babygpt_v3_self_attention", n_embed=16, block_size=8)
     head = model.sa
     with torch.no_grad():
         model.token_embedding_table.weight.zero_()

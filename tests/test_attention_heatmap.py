@@ -1,4 +1,4 @@
-"""tools/attention_heatmap.py：在很小的模型上也能画出热图，写出的是合法的 PNG，汉字不缺字形。"""
+"""learners/attention_heatmap.py：在很小的模型上也能画出热图，写出的是合法的 PNG，汉字不缺字形。"""
 
 import struct
 import warnings
@@ -50,15 +50,15 @@ def test_draws_every_head_of_a_v12_checkpoint_into_a_png(tiny_checkpoint, tmp_pa
 
     model, chars, _ = attention_heatmap.model_from_checkpoint(str(tiny_checkpoint))
     x = torch.tensor([[chars.index(c) for c in TEXT]])
-    expected = [wei[0] for _, _, wei in attention_focus.attention_weights(model, x)]  # 按模块的次序：第 1 层的头 0、头 1……
+    expected = [wei[0] for _, _, wei in attention_focus.attention_weights(model, x)]  # 按模块的次序：第 1 层的头 1、头 2……
     assert len(shown) == len(expected) == 6
     future = torch.triu(torch.ones(len(TEXT), len(TEXT), dtype=torch.bool), 1)
     for i, ((ax, data), wei) in enumerate(zip(shown, expected)):
         data = torch.tensor(data)
-        assert ax.get_title() == f"第 {i // 2 + 1} 层 · 头 {i % 2}"
+        assert ax.get_title() == f"第 {i // 2 + 1} 层 · 头 {i % 2 + 1}"  # 层和头都从 1 数起
         assert torch.isnan(data[future]).all()  # 未来留白
         torch.testing.assert_close(data[~future], wei[~future])
-        assert f"第 {i // 2 + 1} 层 · 头 {i % 2}：当前字 {wei.diagonal().mean():.2f}，前一个字 {wei.diagonal(-1).mean():.2f}" in printed
+        assert f"第 {i // 2 + 1} 层 · 头 {i % 2 + 1}：当前字 {wei.diagonal().mean():.2f}，前一个字 {wei.diagonal(-1).mean():.2f}" in printed
 
 
 def test_drawn_weights_are_causal_rows_that_sum_to_one(tiny_checkpoint, tmp_path):
@@ -80,11 +80,20 @@ def test_the_shipped_font_has_every_character_of_the_corpus_line(corpus_text):
     assert missing / sum(counts.values()) < 1e-4  # 语料里的字，缺字形的不到万分之一（只缺 21 个罕见字）
 
 
-def test_a_lesson_trained_at_tiny_settings_can_be_drawn(small_corpus, tmp_path, capsys):
+def test_a_lesson_trained_at_tiny_settings_is_drawn_one_panel_per_head(small_corpus, tmp_path, capsys, monkeypatch):
+    """--lesson 4：按 v4 的设置训练（4 个头、只有一层），画出一行四张小图，标题是第 1 层的头 1 到头 4。"""
+    import matplotlib.axes
+
+    titles = []
+    real = matplotlib.axes.Axes.set_title
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_title", lambda ax, text, **kw: titles.append(text) or real(ax, text, **kw))
     out = tmp_path / "v4.png"
     attention_heatmap.main(["--lesson", "4", "--text", "春江", "--out", str(out), "--",
                             "--data", str(small_corpus), "--max_iters", "2", "--eval_iters", "1", "--batch_size", "2"])
-    assert png_size(out)[0] > 0
+    assert titles == [f"第 1 层 · 头 {h}" for h in range(1, 5)]
+    width, height = png_size(out)
+    assert width > 2 * height  # 一行四张：比高宽得多
+    assert capsys.readouterr().out.count("第 1 层 · 头") == 4
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -1,6 +1,9 @@
 """data/ci.txt：统计数字与 data/README.md 一致，格式是“标题行 + 至少一句 + 空行分隔”。"""
 
-from conftest import CORPUS, ROOT
+import course
+
+ROOT = course.ROOT
+CORPUS = ROOT / "data" / "ci.txt"
 
 
 def poems(text):

@@ -10,11 +10,12 @@ import torch
 
 import babygpt_sample_with_kvcache as sampler
 import babygpt_v12_wandb as v12
-import scaffold
+import course
 import form_check
-from conftest import ROOT
+import prepare_tunes  # data/prepare_tunes.py（learners/course.py 把 data/ 加进了导入路径）
+import scaffold
 
-import prepare_tunes  # data/prepare_tunes.py（conftest 把 data/ 加进了导入路径）
+ROOT = course.ROOT
 
 CHARS = "".join(sorted(set("\n 浣溪沙减字木兰花春江潮水连海平明月共生往事知多少小楼昨夜又东风故国，。、？！；：")))
 TUNES = {  # 手写的格式表：两个词牌，各有几种格式（格式，训练集里的首数）
@@ -202,7 +203,7 @@ def test_held_out_poems_keep_their_form_and_the_bigram_does_not():
 
 
 def test_training_with_form_checks_matches_the_plain_command(small_corpus, monkeypatch, capsys, tmp_path):
-    """tools/form_check.py --train 在每次评估时写词量格律，但训练本身和直接运行 v12 逐位相同。"""
+    """learners/form_check.py --train 在每次评估时写词量格律，但训练本身和直接运行 v12 逐位相同。"""
     monkeypatch.setenv("WANDB_MODE", "disabled")
     train = (f"--data {small_corpus} --max_iters 6 --eval_interval 3 --eval_iters 2 --batch_size 4 --block_size 16 "
              "--n_embed 16 --n_head 2 --n_layer 1 --dropout 0")
@@ -228,52 +229,6 @@ def test_line_end_rates_count_hits_at_line_ends_and_false_alarms_inside_phrases(
     # 句中（答案是字）：位置 0、2、5、6、7，猜成标点的是位置 0、2、6：3/5；答案是换行的位置 4 不算
     assert rates["positions"] == (3, 5)
     assert rates["recall"] == 1.0 and rates["false_alarm"] == pytest.approx(3 / 5)
-
-
-def test_sweep_table_quotes_steps_time_in_r_loss_and_form():
-    import form_sweep
-
-    rows = [{"label": "基准", "r": 40.0, "seconds": 440.0, "curve": [{"step": 0, "val_loss": 8.7, "whole": 0, "phrase": 0},
-                                                                    {"step": 6900, "val_loss": 4.1234, "whole": 0.05, "phrase": 0.31}]},
-            {"label": "更深", "r": 40.0, "seconds": 430.0, "curve": [{"step": 4000, "val_loss": 4.2, "whole": 0.0, "phrase": 0.25}]}]
-    lines = form_sweep.sweep_table(rows).splitlines()
-    assert lines[2] == "| 基准 | 6900 | 11.0 R | 4.1234 | 0.31 | 0.05 |"
-    assert lines[3] == "| 更深（`--n_layer 8`） | 4000 | 10.8 R | 4.2000 | 0.25 | 0.00 |"
-
-
-def test_v11_tries_are_the_sweep_recipes_with_measured_numbers():
-    import re
-
-    import babygpt_v11_hyper_params as v11
-    import form_sweep
-
-    lines = [line for line in v11.__doc__.splitlines() if "python tools/form_sweep.py --recipes" in line]
-    assert [line.split("--recipes ")[1].split()[0] for line in lines] == list(form_sweep.RECIPES)
-    for line in lines:
-        assert re.search(r"# 验证集 [\d.]+，逐句 [\d.]+，整首 [\d.]+（\d+ 步，[\d.]+ R）$", line), line
-
-
-def test_summary_and_samples_name_each_model_and_take_a_kept_poem_from_the_longer_one():
-    """小表每个模型一行（--label 给名字）；例子：找得到合格式的就拿它（哪怕是第二个模型的），不合格式的取第一个模型的。"""
-    tunes = [("浣溪沙", [(7, 7, 7, 7, 7, 7)])]
-    kept = "苏轼\n" + "春江潮水连海平，明月共生往事知。" * 3 + "\n\n"
-    broken = "李煜\n春江潮水连海平，明月共生。小楼昨夜又东风，故国。\n\n"
-
-    def result(label, poems, step):
-        scored = form_check.score_poems({"浣溪沙": poems}, tunes)
-        return {"kind": "checkpoint", "label": label, "step": step, "val_loss": 4.0, "model": scored, "poems": {"浣溪沙": poems},
-                "ceiling": {"whole": 0.97, "phrase": 0.99, "distinct": 0.95}, "floor": {"whole": 0.0, "phrase": 0.03, "distinct": 0.87}}
-
-    short, longer = result(None, [broken, broken], 7300), result("同一配方练 45 R", [broken, kept], 29600)
-    lines = form_check.form_summary([short, longer]).splitlines()
-    assert lines[2] == "| 验证集里的真词（天花板） | 0.97 | 0.99 | 0.95 |"
-    assert lines[3] == "| README 的 CPU 配方（温度 0.8，训练 7300 步，验证集损失 4.0000） | **0.00** | **0.33** | 1.00 |"
-    assert lines[4] == "| 同一配方练 45 R（温度 0.8，训练 29600 步，验证集损失 4.0000） | **0.50** | **0.67** | 0.67 |"  # 合格式那首把一句重复三遍：不同的字只占 1/3
-    assert lines[5].startswith("| 入门脚本数出来的 bigram（地板） |")
-    text = form_check.samples([short, longer], tunes)
-    assert text.index("同一配方练 45 R写的，合格式（7 7 7 7 7 7）") < text.index("苏轼")
-    assert "README 的 CPU 配方写的，不合格式（第 2 句应是 7 个字，写了 4 个字" in text and "李煜" in text
-    assert form_check.samples([short], tunes).count("```") == 2  # 没有合格式的，就只有不合格式的一首
 
 
 def test_the_form_holds_across_a_cache_refill_at_the_cpu_recipes_block_size():

@@ -1,11 +1,10 @@
-"""tools/layernorm_ablation.py 拿掉的正是它说的那几个 LayerNorm，量的正是进 ln_f 之前的残差通路。"""
+"""learners/layernorm_ablation.py 拿掉的正是它说的那几个 LayerNorm，量的正是进 ln_f 之前的残差通路。"""
 
 import pytest
 import torch
 import torch.nn as nn
 
-import layernorm_ablation  # tools/layernorm_ablation.py（conftest 把 tools/ 加进了导入路径）
-from test_lessons import model_for
+import layernorm_ablation  # learners/layernorm_ablation.py（conftest 把 learners/ 加进了导入路径）
 
 
 def layer_norm_names(model):
@@ -20,16 +19,16 @@ def layer_norm_names(model):
         ("只留 ln_f", ["ln_f"]),
     ],
 )
-def test_each_variant_removes_exactly_the_named_layer_norms(variant, kept):
-    _, model = model_for("babygpt_v9_layer_norm")  # 两层
+def test_each_variant_removes_exactly_the_named_layer_norms(variant, kept, tiny_model):
+    _, model = tiny_model("babygpt_v9_layer_norm")  # 两层
     layernorm_ablation.remove_layer_norms(model, layernorm_ablation.VARIANTS[variant])
     assert layer_norm_names(model) == kept
     logits, _ = model(torch.randint(0, 97, (2, 8)))  # 换掉之后模型照样能跑
     assert logits.shape == (2, 8, 97)
 
 
-def test_residual_stream_stats_measure_what_ln_f_reads():
-    _, model = model_for("babygpt_v9_layer_norm")
+def test_residual_stream_stats_measure_what_ln_f_reads(tiny_model):
+    _, model = tiny_model("babygpt_v9_layer_norm")
     model.blocks = nn.Identity()  # 残差通路就只剩 字向量 + 位置向量，可以直接算出来
     model.train()
     x = torch.randint(0, 97, (3, 8))

@@ -2,52 +2,37 @@
 
 import ast
 import difflib
+import importlib
 import inspect
 import math
 import re
 import signal
-import statistics
 from dataclasses import fields, replace
 
 import pytest
 import torch
 
-from benchmark_lessons import median_of_runs, stability_markdown  # README 的表也是它写的
-from common import code_lines, diff_size
-from conftest import LESSONS, ROOT, lesson_number, load
-
+import course
 import scaffold
+from code_diff import code_lines, diff_size
 
+LESSONS = [file[:-3] for _, file, _ in course.LESSONS]  # 模块名：babygpt_v1 … babygpt_v12_wandb
+ROOT = course.ROOT
 VOCAB = 97
 
 
-def tiny_config(mod, **overrides):
-    """每一课都有的字段用同样的小值；后面几课才有的字段（n_head、n_layer、dropout）按需加上。"""
-    names = {f.name for f in fields(mod.Config)}
-    small = dict(batch_size=4, block_size=8, n_embed=16, n_head=4, n_layer=2, dropout=0.0)
-    small.update(overrides)
-    return replace(mod.Config(), **{k: v for k, v in small.items() if k in names})
+def number(name):
+    """'babygpt_v7_residual_connection' -> 7"""
+    return int(name.split("_")[1][1:])
 
 
-def model_for(name, **overrides):
-    mod = load(name)
-    torch.manual_seed(0)
-    return mod, mod.BabyGPT(tiny_config(mod, **overrides), VOCAB)
-
-
-def randomized(model):
-    """把所有参数换成较大的随机数。初始化时的权重很小，没有残差的 v6 里信号几乎传不过去，
-    改动输入也看不出输出的变化；换成大一些的随机数后，“看不看得到某个字”才能从输出上分辨出来。"""
-    torch.manual_seed(1)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.normal_(0.0, 0.5)
-    return model
+def load(name):
+    return importlib.import_module(name)
 
 
 @pytest.mark.parametrize("name", LESSONS)
-def test_forward_shapes(name):
-    mod, model = model_for(name)
+def test_forward_shapes(name, tiny_model):
+    mod, model = tiny_model(name)
     idx = torch.randint(VOCAB, (3, 8))
     logits, loss = model(idx)
     assert logits.shape == (3, 8, VOCAB) and loss is None
@@ -56,8 +41,8 @@ def test_forward_shapes(name):
 
 
 @pytest.mark.parametrize("name", LESSONS)
-def test_initial_loss_is_close_to_ln_vocab(name):
-    mod, model = model_for(name, n_embed=32, block_size=16)
+def test_initial_loss_is_close_to_ln_vocab(name, tiny_model):
+    mod, model = tiny_model(name, n_embed=32, block_size=16)
     model.eval()
     idx = torch.randint(VOCAB, (8, 16))
     _, loss = model(idx, torch.randint(VOCAB, (8, 16)))
@@ -71,7 +56,8 @@ def train_tiny(mod, text, capsys=None, **overrides):
     parts, _ = scaffold.split_text(text)
     splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in parts.items()}
     settings = dict(n_embed=32, block_size=16, batch_size=8, max_iters=40, eval_interval=20, eval_iters=4, warmup_iters=5)
-    config = tiny_config(mod, **{**settings, **overrides})
+    config = replace(mod.Config(), **{k: v for k, v in {**settings, "n_head": 4, "n_layer": 2, "dropout": 0.0, **overrides}.items()
+                                      if k in {f.name for f in fields(mod.Config)}})
     torch.manual_seed(0)
     model = mod.BabyGPT(config, len(tokenizer.chars))
     run = (None,) if "run" in inspect.signature(mod.train).parameters else ()  # v12 的 train 还要一个 wandb run
@@ -92,35 +78,40 @@ def test_the_lessons_own_training_drives_the_loss_down(name, small_corpus, capsy
 
 @pytest.mark.parametrize("name", LESSONS)
 def test_each_step_uses_the_scheduled_learning_rate_and_clips_the_gradient(name, small_corpus, capsys, monkeypatch):
-    """训练循环真的用了 get_lr 给的学习率，也真的裁剪了梯度：AdamW 的一阶矩 exp_avg 在第一步之后是 (1 - β1) × 梯度，
-    所以它的总长度除以 (1 - β1) 就是这一步用的梯度的长度。"""
+    """每一次 optimizer.step() 的那一刻：优化器里的学习率就是 get_lr 给的，参数的梯度的总长度不超过 grad_clip
+    （grad_clip 为 0 时不裁剪，梯度比它长得多）。"""
     mod = load(name)
-    optimizers, used_lrs = [], []
+    seen = []  # 每一步：(每组参数的学习率, 梯度的总长度)
     real = mod.make_optimizer
 
     def make_optimizer(model, config):
         optimizer = real(model, config)
         step = optimizer.step
-        optimizer.step = lambda *a, **k: used_lrs.append([g["lr"] for g in optimizer.param_groups]) or step(*a, **k)
-        optimizers.append(optimizer)
+
+        def recorded_step(*args, **kwargs):
+            grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+            seen.append(([g["lr"] for g in optimizer.param_groups], torch.linalg.vector_norm(torch.cat([g.flatten() for g in grads])).item()))
+            return step(*args, **kwargs)
+
+        optimizer.step = recorded_step
         return optimizer
 
     monkeypatch.setattr(mod, "make_optimizer", make_optimizer)
     text = small_corpus.read_text(encoding="utf-8")
     _, _, config = train_tiny(mod, text, capsys, max_iters=12, eval_interval=12, warmup_iters=4, lr_decay_iters=8)
-    assert used_lrs == [[mod.get_lr(s, config)] * 2 for s in range(12)]  # 两组参数（衰减的、不衰减的）都按时间表
-    for clip, clipped in ((0.01, True), (0.0, False)):
-        optimizers.clear()
-        train_tiny(mod, text, capsys, max_iters=1, eval_interval=1, grad_clip=clip)
-        moments = [optimizers[0].state[p]["exp_avg"] for group in optimizers[0].param_groups for p in group["params"]]
-        length = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(m) for m in moments])).item() / 0.1
-        assert (length == pytest.approx(0.01, rel=1e-3)) if clipped else length > 0.1, (clip, length)
+    assert [lrs for lrs, _ in seen] == [[mod.get_lr(s, config)] * 2 for s in range(12)]  # 两组参数（衰减的、不衰减的）
+    seen.clear()
+    train_tiny(mod, text, capsys, max_iters=3, eval_interval=3, grad_clip=0.01)
+    assert all(norm == pytest.approx(0.01, rel=1e-4) for _, norm in seen), seen  # 裁剪到 0.01
+    seen.clear()
+    train_tiny(mod, text, capsys, max_iters=3, eval_interval=3, grad_clip=0.0)
+    assert all(norm > 0.1 for _, norm in seen), seen  # 不裁剪：梯度本来的长度
 
 
 @pytest.mark.parametrize("name", LESSONS)
-def test_weight_decay_pulls_matrices_only(name):
+def test_weight_decay_pulls_matrices_only(name, tiny_model):
     """一步 AdamW、梯度全是 0：衰减的参数乘以 (1 - lr × weight_decay)，偏置和 LayerNorm 的一维参数原样不动。"""
-    mod, model = model_for(name)
+    mod, model = tiny_model(name)
     config = replace(model.config, learning_rate=0.5, weight_decay=0.1)
     optimizer = mod.make_optimizer(model, config)
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
@@ -144,8 +135,8 @@ def test_targets_are_the_inputs_shifted_by_one(name):
 
 
 @pytest.mark.parametrize("name", LESSONS)
-def test_evaluation_turns_dropout_off_and_back_on(name):
-    mod, model = model_for(name, dropout=0.5)
+def test_evaluation_turns_dropout_off_and_back_on(name, tiny_model):
+    mod, model = tiny_model(name, dropout=0.5)
     modes = []
     model.register_forward_pre_hook(lambda module, args: modes.append(module.training))
     data = torch.randint(VOCAB, (500,))
@@ -157,8 +148,8 @@ def test_evaluation_turns_dropout_off_and_back_on(name):
 
 
 @pytest.mark.parametrize("name", LESSONS)
-def test_generate_returns_the_requested_length_even_past_block_size(name):
-    mod, model = model_for(name)
+def test_generate_returns_the_requested_length_even_past_block_size(name, tiny_model):
+    mod, model = tiny_model(name)
     model.eval()
     out = model.generate(torch.zeros((2, 3), dtype=torch.long), 20)  # 3 + 20 > block_size = 8
     assert out.shape == (2, 23)
@@ -167,8 +158,8 @@ def test_generate_returns_the_requested_length_even_past_block_size(name):
 
 
 @pytest.mark.parametrize("name", LESSONS)
-def test_causality_later_tokens_never_change_earlier_logits(name):
-    mod, model = model_for(name)
+def test_causality_later_tokens_never_change_earlier_logits(name, tiny_model, randomized):
+    mod, model = tiny_model(name)
     randomized(model).eval()
     idx = torch.randint(VOCAB, (2, 8))
     logits, _ = model(idx)
@@ -180,10 +171,10 @@ def test_causality_later_tokens_never_change_earlier_logits(name):
         assert not torch.allclose(new_logits[:, t], logits[:, t])  # 位置 t 自己当然要变
 
 
-@pytest.mark.parametrize("name", [n for n in LESSONS if lesson_number(n) >= 3])
-def test_attention_reads_earlier_tokens(name):
+@pytest.mark.parametrize("name", [n for n in LESSONS if number(n) >= 3])
+def test_attention_reads_earlier_tokens(name, tiny_model, randomized):
     """从 v3 起，改前面的字会改变后面位置的打分（v1、v2 只看当前这一个字）。"""
-    mod, model = model_for(name)
+    mod, model = tiny_model(name)
     randomized(model).eval()
     idx = torch.randint(VOCAB, (1, 8))
     changed = idx.clone()
@@ -191,9 +182,9 @@ def test_attention_reads_earlier_tokens(name):
     assert not torch.allclose(model(changed)[0][:, -1], model(idx)[0][:, -1])
 
 
-@pytest.mark.parametrize("name", [n for n in LESSONS if lesson_number(n) >= 10])
-def test_dropout_is_random_in_training_and_off_in_eval(name):
-    mod, model = model_for(name, dropout=0.5)
+@pytest.mark.parametrize("name", [n for n in LESSONS if number(n) >= 10])
+def test_dropout_is_random_in_training_and_off_in_eval(name, tiny_model):
+    mod, model = tiny_model(name, dropout=0.5)
     idx = torch.randint(VOCAB, (2, 8))
     model.train()
     assert not torch.equal(model(idx)[0], model(idx)[0])
@@ -201,26 +192,11 @@ def test_dropout_is_random_in_training_and_off_in_eval(name):
     assert torch.equal(model(idx)[0], model(idx)[0])
 
 
-def run_main(mod, argv, capsys):
-    mod.main(argv)
-    return capsys.readouterr().out
-
-
-def tiny_args(mod):
-    """命令行版的 tiny_config：这一课有哪些参数就给哪些。"""
-    args = ["--max_iters", "6", "--eval_interval", "4", "--eval_iters", "2", "--batch_size", "4",
-            "--block_size", "8", "--n_embed", "16", "--max_new_tokens", "12", "--warmup_iters", "1", "--learning_rate", "3e-2"]
-    names = {f.name for f in fields(mod.Config)}
-    for name, value in [("n_head", "2"), ("n_layer", "1"), ("dropout", "0.1")]:
-        if name in names:
-            args += [f"--{name}", value]
-    return args
-
-
-@pytest.mark.parametrize("name", [n for n in LESSONS if lesson_number(n) <= 11])
-def test_main_trains_reports_and_writes(name, small_corpus, capsys):
+@pytest.mark.parametrize("name", [n for n in LESSONS if number(n) <= 11])
+def test_main_trains_reports_and_writes(name, small_corpus, capsys, tiny_args):
     mod = load(name)
-    out = run_main(mod, ["--data", str(small_corpus), *tiny_args(mod)], capsys)
+    mod.main(["--data", str(small_corpus), *tiny_args(mod)])
+    out = capsys.readouterr().out
     steps = re.findall(r"^step (\d+)/6: train loss (\d+\.\d{4}), val loss (\d+\.\d{4}), ([\d,]+) tokens/s, .*$", out, re.M)
     assert [s[0] for s in steps] == ["0", "4", "6"]  # 每 eval_interval 步评估一次，最后一步一定评估
     vocab = int(re.search(r"词表 ([\d,]+) 字", out).group(1).replace(",", ""))
@@ -243,7 +219,7 @@ def test_help_lists_every_hyperparameter(name, capsys):
 
 
 def bad_values(name):
-    n = lesson_number(name)
+    n = number(name)
     cases = [
         (["--batch_size", "0"], "--batch_size 必须是正整数"),
         (["--n_embed", "-8"], "--n_embed 必须是正整数"),
@@ -425,13 +401,21 @@ def test_v1_to_v10_share_the_lesson_defaults():
 
 
 @pytest.mark.parametrize("name", LESSONS)
-def test_docstring_says_what_the_step_adds_and_its_val_loss(name):
-    doc = load(name).__doc__
-    assert len(doc.splitlines()) >= 5
-    assert re.search(r"验证集损失[^\n]*\d\.\d\d", doc), "文档字符串里应写明这一课在默认设置下的验证集损失"
-    if name != "babygpt_v1":
-        previous = LESSONS[LESSONS.index(name) - 1]
-        assert f"diff {previous}.py {name}.py" in doc or f"{previous}.py {name}.py" in doc
+def test_the_docstring_says_what_the_step_adds_its_try_this_and_the_next_diff(name):
+    """学习者先读的那一页：标题说这一步加了什么（和 README 的课程地图同一个概念），不超过 25 行；
+    v1–v10 写着默认设置下量出的损失和用时；有“试一试”的命令；从上一课来的 diff、到下一课去的 diff 和只看代码的命令。"""
+    n = number(name)
+    source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
+    doc = ast.get_docstring(ast.parse(source))
+    assert doc.splitlines()[0].startswith(f"BabyGPT v{n}：") and ast.parse(source).body[0].end_lineno <= 25
+    if n <= 10:
+        assert len(re.findall(r"^默认设置下（2 核 CPU，约 \d+ 秒，[\d.]+ R）：验证集损失 \d\.\d{4}，训练损失 \d\.\d{4}。", doc, re.M)) == 1
+    assert course.exercises(f"{name}.py"), "没有“试一试”"
+    if n > 1:
+        assert f"diff {LESSONS[n - 2]}.py {name}.py  # 只看代码：python learners/code_diff.py {n}" in doc
+    after = (f"下一课：diff {name}.py {LESSONS[n]}.py  # 只看代码：python learners/code_diff.py {n + 1}" if n < 12 else
+             "下一步：diff babygpt_v12_wandb.py babygpt_sample_with_kvcache.py  # 只看模型代码：python learners/code_diff.py sampler")
+    assert after in doc
 
 
 def test_importing_the_scripts_has_no_side_effects(tmp_path):
@@ -445,45 +429,8 @@ def test_importing_the_scripts_has_no_side_effects(tmp_path):
     assert proc.stdout == "" and list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("name", LESSONS[:10])
-def test_docstring_quotes_the_measured_default_run(name):
-    """文档字符串里“默认设置下……”那一句是 tools/benchmark_lessons.py --write 写进去的，和 README 的表一致。"""
-    doc = ast.get_docstring(ast.parse((ROOT / f"{name}.py").read_text(encoding="utf-8")))
-    found = re.search(r"默认设置下（2 核 CPU，约 (\d+) 秒，([\d.]+) R）：验证集损失 ([\d.]+)，训练损失 ([\d.]+)", doc)
-    assert found, name
-    seconds, r, val, train = map(float, found.groups())
-    assert seconds > 0 and r > 0 and 4 < val < 6 and 4 < train < 6  # 4000 步之后都在 ln V = 8.72 以下很多
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"| `{name}.py` |" in readme and f"| {val:.4f} | {train:.4f} |" in readme
-
-
-def test_stability_table_subtracts_the_ladders_default_from_each_long_run():
-    """训练 4 倍长的表：每一行是一次 16000 步的运行，减去梯子上同一课默认设置的验证集损失；加了参数的另起一行。"""
-    rows = [{"lesson": 6, "extra": "--lr_decay_iters 16000", "curve": [[0, 8.7, 8.7, 0], [16000, 6.2, 6.3, 0]]},
-            {"lesson": 5, "extra": "", "curve": [[16000, 4.4, 4.5, 0]]}]  # 只改了步数的
-    lines = stability_markdown(rows, {5: (4.7, 4.6), 6: (5.4, 5.3)}).splitlines()
-    assert lines[2] == "| v5 | 4.7000 | 4.5000 | 4.4000 | -0.2000 |"
-    assert lines[3] == "| v6，`--lr_decay_iters 16000` | 5.4000 | 6.3000 | 6.2000 | +0.9000 |"
-
-
-def test_repeated_ladder_runs_take_the_median_time_per_run_of_r_and_refuse_different_losses():
-    def run(r, seconds, tokens_per_sec=1000):
-        return [{"lesson": n, "r": r, "seconds": s, "curve": [[0, 8.7, 8.7, 0], [4000, 4.5, 4.6, tokens_per_sec]]}
-                for n, s in zip((1, 2), seconds)]
-    combined = median_of_runs([run(40, (100, 10)), run(50, (90, 200), tokens_per_sec=1200), run(45, (135, 50))])  # tokens/s 可以不同
-    assert combined[0]["seconds"] == 100 and combined[1]["seconds"] == 50 and combined[0]["r"] == 45
-    assert combined[0]["ratio"] == pytest.approx(2.5)  # 每遍先除以同一遍的 R：2.5、1.8、3.0
-    # 合计是这一列的和（100 + 50），不是每遍合计的中位数（110、290、185 的中位数 185）：表的这一列加起来就是合计
-    assert combined[0]["total_seconds"] == 150
-    assert combined[0]["total_ratio"] == pytest.approx(round(2.5, 2) + round(statistics.median([10 / 40, 200 / 50, 50 / 45]), 2))
-    different = run(45, (100, 100))
-    different[1]["curve"][-1][2] = 4.7
-    with pytest.raises(AssertionError):
-        median_of_runs([run(40, (100, 100)), different])
-
-
 def test_code_diff_shows_the_code_change_alone_with_the_files_line_numbers():
-    """tools/code_diff.py：不含文档字符串，改动的行数就是 diff_size，@@ 里的行号是文件里真正的行号。"""
+    """learners/code_diff.py：不含文档字符串，改动的行数就是 diff_size，@@ 里的行号是文件里真正的行号。"""
     import code_diff
 
     a, b = "babygpt_v6_block.py", "babygpt_v7_residual_connection.py"
@@ -497,14 +444,52 @@ def test_code_diff_shows_the_code_change_alone_with_the_files_line_numbers():
         assert (ROOT / b).read_text(encoding="utf-8").splitlines()[start - 1] == first_added
 
 
+def test_code_diff_explains_why_v1_has_no_step_and_shows_the_samplers_cache(capsys):
+    """code_diff 1 没有可比的上一课：一行说为什么；code_diff sampler 比 v12 和采样器里同名的类，加的正是缓存。"""
+    import code_diff
+
+    code_diff.main(["1"])
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "simplebigrammodel_with_comments.py" in out
+    lines = code_diff.sampler_diff(context=0)
+    per_class = {}
+    for line in lines:
+        if line.startswith("--- "):
+            name = line.split()[-1]
+        elif line[:1] in "+-" and not line.startswith("+++"):
+            per_class.setdefault(name, []).append(line)
+    assert all("dropout" in line.lower() for line in per_class["Head"])  # 注意力头本身只拿掉了 dropout
+    assert any("attend_with_cache" in line for line in per_class["MultiHeadAttention"] if line[0] == "+")
+    assert any("new_cache" in line for line in per_class["BabyGPT"] if line[0] == "+")
+    assert any("cache, pos" in line for line in per_class["Block"] if line[0] == "+")
+    sampler_lines = (ROOT / "babygpt_sample_with_kvcache.py").read_text(encoding="utf-8").splitlines()
+    hunks, current = [], None
+    for line in lines:
+        if line.startswith("@@"):
+            current = [line]
+            hunks.append(current)
+        elif line.startswith(("---", "+++")):
+            current = None
+        elif current is not None:
+            current.append(line)
+    checked = 0
+    for header, *body in hunks:  # 行号是采样器文件里真正的行号（没有上下文时，@@ 的行号就是这一段加的第一行）
+        added = [line[1:] for line in body if line.startswith("+")]
+        if added:
+            assert sampler_lines[int(header.split()[2][1:].split(",")[0]) - 1] == added[0]
+            checked += 1
+    assert checked >= 4
+
+
 @pytest.mark.parametrize("name", ["babygpt_v1", "babygpt_v8_projection", "babygpt_v12_wandb"])
-def test_a_diverged_training_says_so_in_one_line_and_keeps_the_old_checkpoint(name, small_corpus, tmp_path, capsys, monkeypatch):
+def test_a_diverged_training_says_so_in_one_line_and_keeps_the_old_checkpoint(name, small_corpus, tmp_path, capsys, monkeypatch,
+                                                                              tiny_args):
     """学习率大得离谱：损失成了 nan。不去用坏掉的参数写字（那会抛出一大段 traceback），只说一句；v12 不覆盖原来的检查点。"""
     monkeypatch.setenv("WANDB_MODE", "disabled")
     mod = load(name)
     ckpt = tmp_path / "model.pth"
     ckpt.write_bytes(b"the good old model")
-    extra = ["--ckpt_path", str(ckpt)] if lesson_number(name) == 12 else []
+    extra = ["--ckpt_path", str(ckpt)] if number(name) == 12 else []
     with pytest.raises(SystemExit) as e:
         mod.main(["--data", str(small_corpus), *tiny_args(mod), "--learning_rate", "1e9", "--grad_clip", "0", *extra])
     message = str(e.value.code)
@@ -512,21 +497,27 @@ def test_a_diverged_training_says_so_in_one_line_and_keeps_the_old_checkpoint(na
     assert "val loss nan" in capsys.readouterr().out and ckpt.read_bytes() == b"the good old model"
 
 
-@pytest.mark.parametrize("name", LESSONS)
-def test_ctrl_c_outside_the_training_steps_exits_130_without_a_traceback(name, capsys):
-    """`if __name__ == "__main__":` 那一段：没被训练循环接住的 Ctrl-C（v12 里是第二次 Ctrl-C）变成退出码 130，
-    shell 的 `命令1 && 命令2` 就停在这里。在模块自己的命名空间里执行那一段，main 换成一个按下 Ctrl-C 的函数。"""
-    mod = load(name)
+@pytest.mark.parametrize("name", [*LESSONS, "babygpt_sample_with_kvcache", "simplebigrammodel_with_comments"])
+def test_every_script_runs_its_main_through_the_scaffold(name):
+    """脚本的最后一段就是 `if __name__ == "__main__": run_main(main)`：Ctrl-C 的处理（下一个测试）每一个都一样。"""
     source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
-    block = ast.parse(source).body[-1]
-    assert isinstance(block, ast.If) and "__main__" in ast.get_source_segment(source, block)
+    last = source.rstrip().splitlines()[-2:]
+    assert last[0] == 'if __name__ == "__main__":' and last[1].split("  #")[0] == "    run_main(main)"
+
+
+def test_ctrl_c_outside_the_training_steps_exits_130_without_a_traceback(capsys):
+    """没被训练循环接住的 Ctrl-C（v12 里是第二次 Ctrl-C）变成一行“已中断。”和退出码 130，
+    shell 的 `命令1 && 命令2` 就停在这里；main 正常结束时，它的返回值就是退出码。"""
 
     def pressed():
         raise KeyboardInterrupt
 
     with pytest.raises(SystemExit) as e:
-        exec(compile(ast.Module([block], []), name, "exec"), {**vars(mod), "__name__": "__main__", "main": pressed})
+        scaffold.run_main(pressed)
     assert e.value.code == 130 and capsys.readouterr().err == "\n已中断。\n"
+    with pytest.raises(SystemExit) as e:
+        scaffold.run_main(lambda: 1)
+    assert e.value.code == 1 and capsys.readouterr().err == ""
 
 
 def test_the_second_ctrl_c_during_training_does_not_wait_for_the_step():

@@ -11,8 +11,6 @@ import babygpt_v1 as v1
 import babygpt_v12_wandb as v12
 import scaffold
 import simplebigrammodel_with_comments as primer
-from test_lessons import tiny_args
-from test_v12 import TINY
 
 MODULES = {"primer": primer, "v1": v1, "v12": v12}
 ENCODINGS = {  # 文件的字节 -> read_text 应该报告的编码
@@ -29,30 +27,46 @@ def poems(small_corpus):
     return small_corpus.read_text(encoding="utf-8")
 
 
-def main_args(name, path, tmp_path):
-    """跑一遍 main 的参数：很小的模型，几步就停。"""
-    if name == "primer":
-        return ["--data", str(path), "--max_new_tokens", "5"]
-    if name == "v12":
-        return ["--data", str(path), "--ckpt_path", str(tmp_path / "model.pth"), *TINY]
-    return ["--data", str(path), *tiny_args(v1)]
+@pytest.fixture
+def main_args(tmp_path, tiny_args, v12_tiny):
+    """main_args(谁, 文件) -> 跑一遍 main 的参数：很小的模型，几步就停。"""
+
+    def args(name, path):
+        if name == "primer":
+            return ["--data", str(path), "--max_new_tokens", "5"]
+        if name == "v12":
+            return ["--data", str(path), "--ckpt_path", str(tmp_path / "model.pth"), *v12_tiny]
+        return ["--data", str(path), *tiny_args(v1)]
+
+    return args
 
 
-def run(name, path, tmp_path, capsys, monkeypatch, extra=()):
-    monkeypatch.setenv("WANDB_MODE", "disabled")
-    MODULES[name].main([*main_args(name, path, tmp_path), *extra])
-    return capsys.readouterr().out
+@pytest.fixture
+def run(main_args, capsys, monkeypatch):
+    """run(谁, 文件) -> main 打印的内容。"""
+
+    def go(name, path, extra=()):
+        monkeypatch.setenv("WANDB_MODE", "disabled")
+        MODULES[name].main([*main_args(name, path), *extra])
+        return capsys.readouterr().out
+
+    return go
 
 
-def refusal(name, path, tmp_path, monkeypatch, capsys):
-    """main 应当只打印一行错误就退出；返回那一行。提示词故意给一个词表里没有的字：文件的问题要先说。"""
-    monkeypatch.setenv("WANDB_MODE", "disabled")
-    with pytest.raises(SystemExit) as e:
-        MODULES[name].main([*main_args(name, path, tmp_path), "--prompt", "ⓧ"])
-    message = str(e.value.code)
-    assert message.startswith("错误：") and "\n" not in message.strip() and "提示词" not in message, message
-    assert capsys.readouterr().out == ""  # 学习者看到的只有这一行（在 stderr 上）
-    return message
+@pytest.fixture
+def refusal(main_args, capsys, monkeypatch):
+    """refusal(谁, 文件)：main 应当只打印一行错误就退出；返回那一行。提示词故意给一个词表里没有的字：文件的问题要先说。"""
+
+    def go(name, path):
+        monkeypatch.setenv("WANDB_MODE", "disabled")
+        with pytest.raises(SystemExit) as e:
+            MODULES[name].main([*main_args(name, path), "--prompt", "ⓧ"])
+        message = str(e.value.code)
+        assert message.startswith("错误：") and "\n" not in message.strip() and "提示词" not in message, message
+        assert capsys.readouterr().out == ""  # 学习者看到的只有这一行（在 stderr 上）
+        return message
+
+    return go
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
@@ -101,11 +115,11 @@ def test_the_split_changes_at_exactly_100_pieces_and_100_lines():
 @pytest.mark.parametrize("encoding", ["gb18030 (GBK)", "utf-16 LE with BOM"])
 @pytest.mark.parametrize("name", MODULES)
 def test_main_trains_on_a_legacy_encoding_and_says_which_in_the_first_line(name, encoding, poems, tmp_path, capsys,
-                                                                          monkeypatch):
+                                                                          monkeypatch, run):
     to_bytes, reported = ENCODINGS[encoding]
     path = tmp_path / "poems.txt"
     path.write_bytes(to_bytes(poems))
-    out = run(name, path, tmp_path, capsys, monkeypatch)
+    out = run(name, path)
     first = out.splitlines()[0]
     assert first.startswith(f"读入 {path}（{reported}）") and "每 10 首词" in first
     assert "验证集平均负对数似然" in out if name == "primer" else "val loss" in out
@@ -120,10 +134,10 @@ def test_main_trains_on_a_legacy_encoding_and_says_which_in_the_first_line(name,
     ],
 )
 @pytest.mark.parametrize("name", MODULES)
-def test_a_file_in_no_known_encoding_is_named_as_such(name, content, tmp_path, monkeypatch, capsys):
+def test_a_file_in_no_known_encoding_is_named_as_such(name, content, tmp_path, monkeypatch, capsys, refusal):
     path = tmp_path / "mystery.txt"
     path.write_bytes(content)
-    message = refusal(name, path, tmp_path, monkeypatch, capsys)
+    message = refusal(name, path)
     assert "不是认得出的文本" in message and "UTF-8" in message and "iconv" in message
     assert "读不到" not in message and "data/ci.txt" not in message  # 文件就在那里，问题是编码
 
@@ -148,33 +162,33 @@ def test_split_falls_back_to_lines_then_to_chunks_and_loses_nothing(poems):
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_prose_without_blank_lines_trains_and_says_which_split(name, poems, tmp_path, capsys, monkeypatch):
+def test_prose_without_blank_lines_trains_and_says_which_split(name, poems, tmp_path, capsys, monkeypatch, run):
     path = tmp_path / "prose.txt"
     path.write_text(prose(poems), encoding="utf-8")
-    out = run(name, path, tmp_path, capsys, monkeypatch)
+    out = run(name, path)
     assert out.splitlines()[0].startswith(f"读入 {path}（UTF-8）；验证集：每 10 行里的第 10 行（用空行隔开的只有 1 段")
     assert "验证集平均负对数似然" in out if name == "primer" else "val loss" in out
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_empty_tiny_and_directory_data_each_get_one_line_about_the_file(name, tmp_path, monkeypatch, capsys):
+def test_empty_tiny_and_directory_data_each_get_one_line_about_the_file(name, tmp_path, monkeypatch, capsys, refusal):
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
-    assert f"训练语料 {empty} 是空的" in refusal(name, empty, tmp_path, monkeypatch, capsys)
+    assert f"训练语料 {empty} 是空的" in refusal(name, empty)
     blank = tmp_path / "blank.txt"
     blank.write_text("\n \n\r\n", encoding="utf-8")
-    assert "是空的" in refusal(name, blank, tmp_path, monkeypatch, capsys)
+    assert "是空的" in refusal(name, blank)
     tiny = tmp_path / "tiny.txt"
     tiny.write_text("春江潮水连海平，海上明月共潮生。\n", encoding="utf-8")
-    message = refusal(name, tiny, tmp_path, monkeypatch, capsys)
+    message = refusal(name, tiny)
     assert f"{tiny} 只有 17 个字，太少了" in message
     folder = tmp_path / "texts"
     folder.mkdir()
-    assert f"{folder} 是一个目录" in refusal(name, folder, tmp_path, monkeypatch, capsys)
+    assert f"{folder} 是一个目录" in refusal(name, folder)
 
 
 def test_the_reflowed_example_holds_out_the_same_poems_as_the_poem_split(corpus_text):
-    """tools/own_text.py 的例子：一首词一行、没有空行。按行分出的验证集正好是按整首词分时的那些词。"""
+    """learners/own_text.py 的例子：一首词一行、没有空行。按行分出的验证集正好是按整首词分时的那些词。"""
     import own_text
 
     text = corpus_text[:30000]

@@ -1,134 +1,179 @@
-"""README、docs/ 和文档字符串里的数，每一个都和 docs/runs/ 里的运行记录一致。
+"""README、docs/ 和文档字符串里每一个量出来的数，都是 maintainers/pages.py 从 docs/runs/ 的运行记录写出的：
+再写一遍什么都不变，页面就是最新的。这里也查写它们的几个函数（在假的记录上），和几条记录本身说的事。"""
 
-表和“试一试”的注释：从运行记录重新生成一遍，必须逐字相同（写它们的就是同一个函数，它读的是记录，不是页面）；
-散在句子里的数（CPU 配方的损失和用时、参数个数、缓存的加速、梯子的 R）：tools/quotes.py 按出处查。
-"""
-
-import json
 import re
+import statistics
 
 import pytest
 
-import benchmark_lessons as bench
-import form_check
-import form_sweep
-import line_ends
-import quotes
-from common import ROOT, read_table
+import course
+import pages
 
-RUNS = ROOT / "docs" / "runs"
+ROOT = course.ROOT
 
 
-def load(name):
-    return json.loads((RUNS / name).read_text(encoding="utf-8"))
+def test_running_the_page_writer_changes_nothing():
+    """每一张表、每一个数、每一条“试一试”的答案都和运行记录一致：python maintainers/pages.py --write 不会改动任何文件。"""
+    assert pages.stale() == []
 
 
-def test_every_quoted_number_matches_its_run_file():
-    assert quotes.stale() == []
+def test_the_page_writer_rewrites_a_stale_number_and_a_stale_table():
+    """页面上一个数、一张表过时了（出处变了，页面没跟着改）：写出来的和页面上的不一样，查得出来。"""
+    facts = pages.facts()
+    text = "验证集损失 <!--cpu_val-->9.9999<!--/-->。\n\n<!-- seeds-table -->\n| 旧表 |\n<!-- /seeds-table -->\n"
+    rendered = pages.render_page(text)
+    assert f"<!--cpu_val-->{facts['cpu_val']}<!--/-->" in rendered and "9.9999" not in rendered
+    assert "| 旧表 |" not in rendered and pages.seeds_table() in rendered
 
 
-def test_the_quote_check_can_fail():
-    wrong = {**quotes.facts(), "cpu_val": "9.9999"}  # 出处变了，页面没跟着改：查得出来
-    assert any(want == "9.9999" for _, _, want, _ in quotes.stale(wrong))
+def test_every_marker_on_the_pages_has_a_writer_and_every_writer_is_used():
+    used_blocks, used_facts = set(), set()
+    for page in pages.PAGES:
+        text = (ROOT / page).read_text(encoding="utf-8")
+        used_blocks |= {m.group(2) for m in pages.BLOCK.finditer(text)}
+        used_facts |= {m.group(2) for m in pages.INLINE.finditer(text)}
+    assert used_blocks == set(pages.BLOCKS)
+    assert used_facts <= set(pages.facts())
 
 
-def test_the_ladder_table_and_the_docstrings_come_from_the_three_ladder_runs():
-    runs = load("ladder.json")
-    assert len(runs) == 3 and all([row["lesson"] for row in run] == list(range(1, 11)) for run in runs)
-    rows = bench.median_of_runs(runs)
-    assert read_table("ladder-table") == bench.table_markdown(rows)
-    for row in rows:
-        _, train, val, _ = row["curve"][-1]
-        doc = (ROOT / row["file"]).read_text(encoding="utf-8")
-        assert (f"默认设置下（2 核 CPU，约 {row['seconds']:.0f} 秒，{row['ratio']:.1f} R）："
-                f"验证集损失 {val:.4f}，训练损失 {train:.4f}") in doc, row["file"]
-    total = read_table("ladder-table").splitlines()[-1].split("|")
-    seconds = [int(line.split("|")[6].strip()[:-1]) for line in read_table("ladder-table").splitlines()[2:12]]
-    assert int(total[6].strip()[:-1]) == sum(seconds)  # 合计就是这一列的和
+def test_every_lesson_docstring_line_the_writer_owns_is_there():
+    """文档字符串里由它写的整行（“默认设置下（”……）每一个都在，而且只有一行。"""
+    for file, keyed in pages.DOC_LINES.items():
+        lines = (ROOT / file).read_text(encoding="utf-8").splitlines()
+        for start in keyed:
+            assert sum(line.startswith(start) for line in lines) == 1, (file, start)
 
 
-def expected_comment(file, command):
-    """一条“试一试”后面应该写的注释：按写它的工具，从它的运行记录里生成。"""
-    by = bench.written_by(command)
-    if by == "form_sweep":
-        rows = [row for path in sorted(RUNS.glob("form_sweep_*.json")) for row in load(path.name)]
-        row = next(row for row in rows if not form_sweep.longer(row) and command.endswith(f"--recipes {row['label']}"))
-        return form_sweep.try_comment(row)
-    if by == "cpu_recipe":
-        return bench.describe_resume(load("cpu_recipe.json")["walked"], command)
-    row = next((row for row in load("tries.json")[0] if row["file"] == file and row["try"] == command), None)
-    assert row is not None, f"{file} 的“{command}”还没有量过：python tools/benchmark_lessons.py --tries"
-    return bench.describe(row)
+def ladder_run(r, seconds, tokens_per_sec=1000):
+    return [{"lesson": n, "r": r, "seconds": s, "curve": [[0, 8.7, 8.7, 0], [4000, 4.5, 4.6, tokens_per_sec]]}
+            for n, s in zip((1, 2), seconds)]
 
 
-@pytest.mark.parametrize("file", bench.STATIONS)
-def test_every_try_this_line_carries_the_numbers_of_its_run(file):
-    found = bench.tries(file)
-    assert found, f"{file} 的文档字符串里没有“试一试”"
-    for line, command in found:
-        assert line.split("  # ", 1)[1] == expected_comment(file, command), line
+def test_repeated_ladder_runs_take_the_median_time_per_run_of_r_and_refuse_different_losses():
+    combined = pages.ladder([ladder_run(40, (100, 10)), ladder_run(50, (90, 200), tokens_per_sec=1200), ladder_run(45, (135, 50))])
+    assert combined[0]["seconds"] == 100 and combined[1]["seconds"] == 50 and combined[0]["r"] == 45  # tokens/s 可以不同
+    assert combined[0]["ratio"] == pytest.approx(2.5)  # 每遍先除以同一遍的 R：2.5、1.8、3.0
+    assert combined[1]["ratio"] == pytest.approx(statistics.median([10 / 40, 200 / 50, 50 / 45]))
+    different = ladder_run(45, (100, 100))
+    different[1]["curve"][-1][2] = 4.7
+    with pytest.raises(AssertionError):
+        pages.ladder([ladder_run(40, (100, 100)), different])
+
+
+def test_the_ladder_total_is_the_sum_of_its_column():
+    table = pages.ladder_table().splitlines()
+    seconds = [int(line.split("|")[6].strip()[:-1]) for line in table[2:12]]
+    assert int(table[-1].split("|")[6].strip()[:-1]) == sum(seconds)
+
+
+def test_stability_table_subtracts_the_ladders_default_from_each_long_run():
+    """训练 4 倍长的表：每一行是一次 16000 步的运行，减去梯子上同一课默认设置的验证集损失；加了参数的另起一行。"""
+    rows = [{"lesson": 6, "extra": "--lr_decay_iters 16000", "curve": [[0, 8.7, 8.7, 0], [16000, 6.2, 6.3, 0]]},
+            {"lesson": 5, "extra": "", "curve": [[16000, 4.4, 4.5, 0]]}]  # 只改了步数的
+    lines = pages.stability_table(rows, {5: 4.7, 6: 5.4}).splitlines()
+    assert lines[2] == "| v5 | 4.7000 | 4.5000 | 4.4000 | -0.2000 |"
+    assert lines[3] == "| v6，`--lr_decay_iters 16000` | 5.4000 | 6.3000 | 6.2000 | +0.9000 |"
+
+
+def test_summary_and_samples_name_each_model_and_take_a_kept_poem_from_the_longer_one():
+    """小表每个模型一行；例子：找得到合格式的就拿它（哪怕是第二个模型的），不合格式的取第一个模型的。"""
+    import form_check
+
+    tunes = [("浣溪沙", [(7, 7, 7, 7, 7, 7)])]
+    kept = "苏轼\n" + "春江潮水连海平，明月共生往事知。" * 3 + "\n\n"
+    broken = "李煜\n春江潮水连海平，明月共生。小楼昨夜又东风，故国。\n\n"
+
+    def result(label, poems, step):
+        scored = form_check.score_poems({"浣溪沙": poems}, tunes)
+        return {"kind": "checkpoint", "label": label, "step": step, "val_loss": 4.0, "model": scored, "poems": {"浣溪沙": poems},
+                "ceiling": {"whole": 0.97, "phrase": 0.99, "distinct": 0.95}, "floor": {"whole": 0.0, "phrase": 0.03, "distinct": 0.87}}
+
+    short, longer = result(None, [broken, broken], 7300), result("同一配方练 29200 步", [broken, kept], 29200)
+    lines = pages.form_summary([short, longer]).splitlines()
+    assert lines[2] == "| 验证集里的真词（天花板） | 0.97 | 0.99 | 0.95 |"
+    assert lines[3] == "| README 的 CPU 配方（温度 0.8，训练 7300 步，验证集损失 4.0000） | **0.00** | **0.33** | 1.00 |"
+    assert lines[4] == "| 同一配方练 29200 步（温度 0.8，训练 29200 步，验证集损失 4.0000） | **0.50** | **0.67** | 0.67 |"  # 一句重复三遍：不同的字只占 1/3
+    assert lines[5].startswith("| 入门脚本数出来的 bigram（地板） |")
+    text = pages.form_samples([short, longer], tunes)
+    assert text.index("同一配方练 29200 步写的，合格式（7 7 7 7 7 7）") < text.index("苏轼")
+    assert "README 的 CPU 配方写的，不合格式（第 2 句应是 7 个字，写了 4 个字" in text and "李煜" in text
+    assert pages.form_samples([short], tunes).count("```") == 2  # 没有合格式的，就只有不合格式的一首
+
+
+def test_sweep_table_quotes_steps_training_time_loss_form_and_the_whole_command():
+    def row(steps, seconds, val, phrase, whole):
+        return {"r": 40.0, "seconds": seconds, "wall_seconds": 600.0, "curve": [{"step": steps, "val_loss": val, "whole": whole, "phrase": phrase}]}
+
+    rows = {"基准": row(7300, 440.0, 4.1234, 0.31, 0.05), "更深": row(4000, 430.0, 4.2, 0.25, 0.0),
+            "块长128": row(7000, 450.0, 4.1, 0.3, 0.0), "GPU规模": row(20, 400.0, 6.0, 0.01, 0.0)}
+    lines = pages.sweep_table(rows).splitlines()
+    assert lines[2] == "| 基准 | 7300 | 11.0 R | 4.1234 | 0.31 | 0.05 | 约 10 分钟 |"
+    assert lines[3] == "| 更深（`--n_layer 8`） | 4000 | 10.8 R | 4.2000 | 0.25 | 0.00 | 约 10 分钟 |"
+
+
+def test_v11_tries_are_the_sweep_recipes():
+    import form_sweep
+
+    commands = [command for _, command in course.exercises("babygpt_v11_hyper_params.py")]
+    assert commands == [f"python learners/form_sweep.py --recipes {name}" for name in pages.TRY_RECIPES]
+    assert set(pages.TRY_RECIPES) == set(form_sweep.RECIPES)
+
+
+def test_the_base_recipe_of_the_sweep_is_the_quick_start_command():
+    """v11 比的“基准”就是 README 的 CPU 配方：同样 7300 步，同样的损失（一个配方，一套数）。"""
+    base = pages.sweep()["基准"]
+    assert base["curve"][-1]["step"] == 7300
+    assert f"{base['curve'][-1]['val_loss']:.4f}" == pages.facts()["cpu_val"]
 
 
 def test_the_resume_try_this_was_walked_like_a_learner():
     """v12 的“试一试”：真的在中途按了 Ctrl-C（退出码 130），运行它打印的命令，最后一行和一口气训练完的逐位相同。"""
-    run = load("cpu_recipe.json")["walked"]
+    run = pages.run("cpu_recipe.json")["walked"]
     resumed = run["interrupted"]
     assert resumed["exit_code"] == 130 and 0 < resumed["stopped_at"] < run["curve"][-1][0]
-    assert resumed["resume_command"].endswith("--resume") and resumed["curve"][-1][:3] == run["curve"][-1][:3]
-
-
-def test_seeds_and_stability_tables_are_their_run_files():
-    assert read_table("seeds-table") == bench.seeds_markdown(load("seeds.json")[0])
-    assert read_table("stability-table") == bench.stability_markdown(load("stability.json")[0], bench.ladder_defaults())
-
-
-def test_the_line_ends_table_is_its_run_file_and_its_losses_are_the_ladders():
-    """docs/form.md 说断句表的损失和梯子表逐位相同：是同一种训练，读的是同一批数。"""
-    rows = load("line_ends.json")
-    assert read_table("line-ends-table") == line_ends.line_ends_table(rows)
-    ladder = bench.ladder_defaults()
-    assert [row["lesson"] for row in rows[1:]] == list(range(1, 11))
-    assert all(f"{row['val_loss']:.4f}" == f"{ladder[row['lesson']][0]:.4f}" for row in rows[1:])
-    assert read_table("ladder-table") == line_ends.with_line_ends(read_table("ladder-table"), line_ends.line_end_cells(rows))
-
-
-def test_the_form_tables_and_samples_are_the_form_checks():
-    results = [load("form_check.json"), load("form_check_long.json")]
-    tunes = form_check.checked_tunes(form_check.load_tunes())
-    assert read_table("form-table") == form_check.form_table(results[0])
-    assert read_table("form-summary") == form_check.form_summary(results)
-    assert read_table("form-samples") == form_check.samples(results, tunes)
-    assert f"{results[0]['val_loss']:.4f}" == quotes.facts()["cpu_val"]  # README 的模型：快速开始那条命令训练出的
-
-
-def test_the_attention_reading_is_the_heatmaps_try_this():
-    row = next(row for row in load("tries.json")[0] if row["try"] == "python tools/attention_heatmap.py")
-    assert bench.describe_numbers(row) in read_table("attention-reading")
-
-
-STATION_FILES = {"0 入门": "simplebigrammodel_with_comments.py", **{f"v{n}": file for n, file, _ in bench.LESSONS},
-                 "采样器": "babygpt_sample_with_kvcache.py", "看注意力": "tools/attention_heatmap.py", "格律": "tools/form_check.py"}
+    assert resumed["resume_command"].endswith("--ckpt_path try.pth --resume") and resumed["curve"][-1][:3] == run["curve"][-1][:3]
+    commands = [command for _, command in course.exercises("babygpt_v12_wandb.py")]
+    assert commands == [resumed["resume_command"].removesuffix(" --resume"), resumed["resume_command"]]  # 两条命令一字不差
 
 
 def test_every_exercise_in_the_learning_path_is_a_try_this_of_its_station():
-    """学习路径表的最后一列：每一条命令一字不差是那一站文件里的一条“试一试”，答案就在它后面。"""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = readme.split("## 学习路径")[1].split("\n\n")[2].splitlines()[2:]
-    stations = {}
-    for line in table:
-        cells = [cell.strip() for cell in line.split("|")[1:-1]]
-        stations[cells[0]] = re.findall(r"`(python [^`]+)`", cells[-1])
-    assert set(stations) == set(STATION_FILES)
-    for station, commands in stations.items():
-        tried = [command for _, command in bench.tries(STATION_FILES[station])]
+    """学习路径表的练习：每一条命令一字不差是那一站文件里的一条“试一试”，答案和用时就在它后面。"""
+    rows = pages.path_rows()
+    assert [station for station, _ in rows] == list(course.STATIONS)
+    for station, commands in rows:
+        tried = [command for _, command in course.exercises(course.STATIONS[station])]
         assert commands and all(command in tried for command in commands), (station, commands)
 
 
-def test_the_planted_faults_run_covers_every_fault_and_each_was_caught():
-    """README 说每一种种下的错误都被测试发现了：docs/runs/faults.json 是 tools/plant_faults.py 对现在这张错误表的一次运行。"""
+def test_the_path_minutes_add_up_to_the_total():
+    facts = pages.facts()
+    per_station = [int(facts[f"min_{station.split()[0]}"]) for station in course.STATIONS]
+    assert abs(sum(per_station) - int(facts["min_total"])) <= len(per_station)  # 每一站各自四舍五入
+
+
+def test_the_planted_faults_record_covers_every_fault_and_the_readme_count():
+    """docs/runs/faults.json 是 maintainers/plant_faults.py 对现在这张错误表的一次完整运行：每一种都被发现了。"""
     import plant_faults
 
-    rows = load("faults.json")
+    rows = pages.run("faults.json")
     assert [row["fault"] for row in rows] == list(plant_faults.FAULTS)
     assert all(row["caught"] and row["first_failure"] for row in rows)
-    assert f"; {len(rows)} in all)" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+SAMPLE = ["学习率为0", "注意力不除以根号hs", "温度不起作用"]  # 抽查：一课的训练、一课的概念、采样器的一个旋钮
+
+
+@pytest.mark.parametrize("fault", SAMPLE)
+def test_a_sample_of_planted_faults_is_still_caught_by_the_test_on_record(fault):
+    """不只看记录：在仓库的拷贝里再种一次，记录里第一个发现它的测试，没种时通过，种了就失败。"""
+    import plant_faults
+
+    test_id = next(row["first_failure"] for row in pages.run("faults.json") if row["fault"] == fault)
+    passed_before, failed_after = plant_faults.caught_again(fault, test_id)
+    assert passed_before and failed_after, (fault, test_id)
+
+
+def test_the_quick_start_minutes_are_this_machines_range():
+    minutes = re.search(r"(\d+) 到 (\d+) 分钟", pages.facts()["cpu_minutes"]).groups()
+    seconds = [row["seconds"] for row in pages.cpu_runs()]
+    assert int(minutes[0]) * 60 <= min(seconds) and max(seconds) <= int(minutes[1]) * 60

@@ -10,11 +10,14 @@ import time
 
 import pytest
 import torch
+from torch.nn import functional as F
 
 import babygpt_sample_with_kvcache as sampler
 import babygpt_v12_wandb as v12
 import scaffold
-from conftest import ROOT
+import course
+
+ROOT = course.ROOT
 
 BLOCK = 16
 CHARS = "".join(sorted(set("\n 春江潮水连海平，明月共生。往事知多少小楼昨夜又东风故国不堪回首中")))
@@ -117,10 +120,18 @@ def test_tiny_block_sizes_work():
         assert tokens.shape == (1, 10)
 
 
-def test_positions_never_exceed_block_size(model):
+def test_positions_never_exceed_block_size(model, monkeypatch):
+    """模型拒绝 block_size 以外的位置；带缓存写 3 个窗口那么长，每一次前向的位置都在 0 .. block_size-1 之内。"""
     with pytest.raises(ValueError, match="block_size"):
         model(ids("春" * (BLOCK + 1)))
-    list(sampler.generate_with_cache(model, ids("春" * 40), 3 * BLOCK, temperature=0))  # 不报错即位置都在范围内
+    spans = []
+    real = sampler.BabyGPT.forward
+    monkeypatch.setattr(sampler.BabyGPT, "forward", lambda self, idx, cache=None, pos=0: spans.append((pos, idx.shape[1]))
+                        or real(self, idx, cache, pos))
+    tokens = [t for t, _ in sampler.generate_with_cache(model, ids("春" * 40), 3 * BLOCK, temperature=0)]
+    assert len(tokens) == 3 * BLOCK and spans[0] == (0, BLOCK)  # 开头 40 个字只用最后 BLOCK 个
+    assert all(0 <= pos and pos + length <= BLOCK for pos, length in spans)
+    assert max(pos + length for pos, length in spans) == BLOCK  # 真的写到了窗口的最后一格
 
 
 def test_prompt_longer_than_block_size_is_cropped(model):
@@ -326,3 +337,48 @@ def test_bad_options_get_one_line_and_nothing_else(ckpt):
         proc = cli(*args, ckpt=ckpt)
         assert proc.returncode != 0 and proc.stdout == ""
         assert proc.stderr.startswith(("参数错误：", "错误：")) and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+# --- 解码的旋钮：每一个都做 --help 说的事 ---
+
+def drawn_from(monkeypatch, logits, temperature, top_k):
+    """pick_next 交给 torch.multinomial 去抽的那一张概率表。"""
+    seen = []
+    real = torch.multinomial
+    monkeypatch.setattr(torch, "multinomial", lambda probs, *a, **k: seen.append(probs) or real(probs, *a, **k))
+    sampler.pick_next(logits, temperature, top_k, torch.Generator().manual_seed(0))
+    return seen[0]
+
+
+@pytest.mark.parametrize("temperature", [0.3, 1.0, 2.5])
+def test_temperature_divides_the_logits_before_the_softmax(monkeypatch, temperature):
+    logits = torch.tensor([[2.0, 1.0, 0.5, -1.0, 0.0]])
+    torch.testing.assert_close(drawn_from(monkeypatch, logits, temperature, 0), F.softmax(logits / temperature, dim=-1))
+
+
+def test_top_k_keeps_the_k_best_and_renormalizes_them(monkeypatch):
+    logits = torch.tensor([[2.0, 1.0, 0.5, -1.0, 0.0]])
+    probs = drawn_from(monkeypatch, logits, 0.8, 2)
+    expected = torch.zeros(1, 5)
+    expected[0, :2] = F.softmax(logits[0, :2] / 0.8, dim=-1)  # 分数最高的两个字，按温度重新分配
+    torch.testing.assert_close(probs, expected)
+    torch.testing.assert_close(drawn_from(monkeypatch, logits, 0.8, 99), F.softmax(logits / 0.8, dim=-1))  # k 比词表大：不限
+
+
+def test_temperature_zero_is_greedy():
+    logits = torch.tensor([[0.1, 3.0, 2.9], [5.0, -1.0, 0.0]])
+    assert sampler.pick_next(logits, 0, 0, None).tolist() == [[1], [0]]
+
+
+def test_one_run_keeps_one_generator_and_the_seed_makes_the_run_reproducible(ckpt, capsys):
+    """同一次运行里同一个开头写两遍：两首不同的词（随机数接着往下用）；同样的 --seed 再运行一次：一字不差。"""
+    args = ["--ckpt_path", str(ckpt), "--prompt", "春江", "--prompt", "春江", "--temperature", "1.0", "--max_new_tokens", "12",
+            "--write_on"]
+
+    def poems():
+        sampler.main(args)
+        return [part.split("\n[")[0] for part in capsys.readouterr().out.split("春江")[1:]]  # 速度那一行之前写的字
+
+    first = poems()
+    assert len(first) == 2 and first[0] != first[1]
+    assert poems() == first

@@ -1,6 +1,7 @@
 """babygpt_v12_wandb.py：wandb 离线记录（连不上服务器时也是）、检查点（往返、原子写入、Ctrl-C 时也保存）、--resume。"""
 
 import http.server
+import importlib
 import itertools
 import math
 import shlex
@@ -18,22 +19,20 @@ from types import SimpleNamespace
 import babygpt_sample_with_kvcache as sampler
 import babygpt_v12_wandb as v12
 import scaffold
-from conftest import ROOT, load
+import course
+
+ROOT = course.ROOT
 from wandb_records import history, run_config
 
-TINY = ["--max_iters", "8", "--eval_interval", "4", "--eval_iters", "2", "--batch_size", "4", "--block_size", "16",
-        "--n_embed", "16", "--n_head", "2", "--n_layer", "2", "--dropout", "0.1", "--max_new_tokens", "10"]
-
-
 @pytest.fixture
-def trained(tmp_path, small_corpus, capsys):
+def trained(tmp_path, small_corpus, capsys, v12_tiny):
     """用很小的配置把 v12 完整跑一遍（wandb 离线），返回 (检查点路径, 打印的内容)。"""
     ckpt = tmp_path / "model.pth"
-    v12.main(["--data", str(small_corpus), "--ckpt_path", str(ckpt), *TINY])
+    v12.main(["--data", str(small_corpus), "--ckpt_path", str(ckpt), *v12_tiny])
     return ckpt, capsys.readouterr().out
 
 
-def test_offline_wandb_run_records_config_and_every_evaluation(trained, tmp_path):
+def test_offline_wandb_run_records_config_and_every_evaluation(trained, tmp_path, v12_tiny):
     ckpt, out = trained
     runs = list((tmp_path / "wandb").glob("offline-run-*/run-*.wandb"))
     assert len(runs) == 1
@@ -45,20 +44,20 @@ def test_offline_wandb_run_records_config_and_every_evaluation(trained, tmp_path
         assert row["_step"] == step
         assert math.isclose(row["train/loss"], train_loss, rel_tol=1e-6)
         assert math.isclose(row["val/loss"], val_loss, rel_tol=1e-6)
-        assert math.isclose(row["lr"], v12.get_lr(step, scaffold.parse_args(v12.Config, TINY)), rel_tol=1e-6)  # 学习率也记下了
+        assert math.isclose(row["lr"], v12.get_lr(step, scaffold.parse_args(v12.Config, v12_tiny)), rel_tol=1e-6)  # 学习率也记下了
         assert (row["tokens_per_sec"] > 0) == (step > 0)  # 第 0 步还没训练；之后是真量出来的速度
     config = run_config(runs[0])
     assert config["n_layer"] == 2 and config["max_iters"] == 8 and config["block_size"] == 16
 
 
-def test_wandb_disabled_writes_nothing(tmp_path, small_corpus, monkeypatch, capsys):
+def test_wandb_disabled_writes_nothing(tmp_path, small_corpus, monkeypatch, capsys, v12_tiny):
     monkeypatch.setenv("WANDB_MODE", "disabled")
-    v12.main(["--data", str(small_corpus), "--ckpt_path", str(tmp_path / "m.pth"), *TINY])
+    v12.main(["--data", str(small_corpus), "--ckpt_path", str(tmp_path / "m.pth"), *v12_tiny])
     assert "wandb 已关闭" in capsys.readouterr().out
     assert not (tmp_path / "wandb").exists()
 
 
-def test_wandb_failure_never_stops_training(tmp_path, small_corpus, monkeypatch, capsys):
+def test_wandb_failure_never_stops_training(tmp_path, small_corpus, monkeypatch, capsys, v12_tiny):
     import wandb
 
     def broken_init(**kwargs):
@@ -66,7 +65,7 @@ def test_wandb_failure_never_stops_training(tmp_path, small_corpus, monkeypatch,
 
     monkeypatch.setattr(wandb, "init", broken_init)
     monkeypatch.setenv("WANDB_MODE", "online")
-    v12.main(["--data", str(small_corpus), "--ckpt_path", str(tmp_path / "m.pth"), *TINY])
+    v12.main(["--data", str(small_corpus), "--ckpt_path", str(tmp_path / "m.pth"), *v12_tiny])
     out = capsys.readouterr().out
     assert "wandb 启动失败" in out and "step 8/8" in out and (tmp_path / "m.pth").exists()
 
@@ -158,12 +157,12 @@ def ctrl_c_at(monkeypatch, where, count):
         monkeypatch.setattr(v12, "estimate_loss", estimate_loss)
 
 
-def test_ctrl_c_during_training_finishes_the_step_saves_it_and_exits_130(tmp_path, small_corpus, monkeypatch, capsys):
+def test_ctrl_c_during_training_finishes_the_step_saves_it_and_exits_130(tmp_path, small_corpus, monkeypatch, capsys, v12_tiny):
     before = signal.getsignal(signal.SIGINT)  # 后台运行的测试继承的可能是“忽略”，不一定是默认的
     ctrl_c_at(monkeypatch, "batch", 6)  # 第 6 步（step 5）取批次时按下 Ctrl-C
     monkeypatch.setattr(v12, "warn_if_slow_on_cpu", lambda *args: None)  # 它也取训练批次，这里不要它
     ckpt = tmp_path / "model.pth"
-    argv = ["--data", str(small_corpus), "--ckpt_path", str(ckpt), *TINY]
+    argv = ["--data", str(small_corpus), "--ckpt_path", str(ckpt), *v12_tiny]
     with pytest.raises(SystemExit) as e:
         v12.main(argv)
     assert e.value.code == 130  # shell 的 `v12 && 采样器` 停在这里，采样器不会在半成品上启动
@@ -188,22 +187,21 @@ def last_step_line(out):
     return [line.split(", ")[:2] for line in out.splitlines() if line.startswith("step ")][-1]
 
 
-RESUME = [*TINY, "--max_iters", "12"]
 
 
 # warn_if_slow_on_cpu 在训练前先取 2 个批次试跑，所以 ("batch", 3) 是训练的第一步
 @pytest.mark.parametrize("where, count", [("batch", 8), ("update", 7), ("eval", 2), ("batch", 3)])
-def test_resume_after_ctrl_c_ends_exactly_where_the_straight_run_ends(where, count, tmp_path, small_corpus, monkeypatch, capsys):
+def test_resume_after_ctrl_c_ends_exactly_where_the_straight_run_ends(where, count, tmp_path, small_corpus, monkeypatch, capsys, v12_tiny):
     data = ["--data", str(small_corpus)]
     straight = tmp_path / "straight.pth"
-    v12.main([*data, "--ckpt_path", str(straight), *RESUME])
+    v12.main([*data, "--ckpt_path", str(straight), *v12_tiny, "--max_iters", "12"])
     expected = last_step_line(capsys.readouterr().out)
     assert expected[0].startswith("step 12/12")
 
     ckpt = tmp_path / "model.pth"
     with monkeypatch.context() as m, pytest.raises(SystemExit, match="130"):
         ctrl_c_at(m, where, count)
-        v12.main([*data, "--ckpt_path", str(ckpt), *RESUME])
+        v12.main([*data, "--ckpt_path", str(ckpt), *v12_tiny, "--max_iters", "12"])
     interrupted = torch.load(ckpt, weights_only=True)
     assert 0 <= interrupted["step"] < 12, interrupted["step"]
     printed = capsys.readouterr().out.rstrip().splitlines()[-1].split("：", 1)[1]
@@ -228,68 +226,73 @@ def test_resume_after_ctrl_c_ends_exactly_where_the_straight_run_ends(where, cou
     assert steps == [0, 4, 8, 12]
 
 
-def test_resume_past_the_planned_end_trains_the_extra_steps(trained, small_corpus, capsys):
+def test_resume_past_the_planned_end_trains_the_extra_steps(trained, small_corpus, capsys, v12_tiny):
     ckpt, _ = trained  # 训练了 8 步
-    v12.main(["--data", str(small_corpus), "--ckpt_path", str(ckpt), *TINY, "--max_iters", "12", "--resume"])
+    v12.main(["--data", str(small_corpus), "--ckpt_path", str(ckpt), *v12_tiny, "--max_iters", "12", "--resume"])
     out = capsys.readouterr().out
     assert "step 8/12" not in out  # 第 8 步已经评估过，不再评估
     assert "step 12/12" in out and torch.load(ckpt, weights_only=True)["step"] == 12
 
 
-def refused(tmp_path, small_corpus, capsys, ckpt, *extra):
-    """带 --resume 运行，应当只打印一行错误就退出，什么都不动。返回那一行。"""
-    before = ckpt.read_bytes() if ckpt.exists() else None
-    wandb_runs = set((tmp_path / "wandb").glob("*run-*"))
-    with pytest.raises(SystemExit) as e:
-        v12.main(["--data", str(small_corpus), "--ckpt_path", str(ckpt), *TINY, *extra, "--resume"])
-    message = str(e.value.code)
-    assert message.startswith("错误：--resume：") and "\n" not in message
-    assert capsys.readouterr().out == ""  # 学习者只看到 stderr 上的这一行：没开始训练，也没打印别的
-    assert (ckpt.read_bytes() if ckpt.exists() else None) == before  # 检查点原封不动
-    assert set((tmp_path / "wandb").glob("*run-*")) == wandb_runs  # 没有新的 wandb 记录
-    return message
+@pytest.fixture
+def refused(tmp_path, small_corpus, capsys, v12_tiny):
+    """refused(检查点, *参数)：带 --resume 运行，应当只打印一行错误就退出，什么都不动。返回那一行。"""
+
+    def run(ckpt, *extra):
+        before = ckpt.read_bytes() if ckpt.exists() else None
+        wandb_runs = set((tmp_path / "wandb").glob("*run-*"))
+        with pytest.raises(SystemExit) as e:
+            v12.main(["--data", str(small_corpus), "--ckpt_path", str(ckpt), *v12_tiny, *extra, "--resume"])
+        message = str(e.value.code)
+        assert message.startswith("错误：--resume：") and "\n" not in message
+        assert capsys.readouterr().out == ""  # 学习者只看到 stderr 上的这一行：没开始训练，也没打印别的
+        assert (ckpt.read_bytes() if ckpt.exists() else None) == before  # 检查点原封不动
+        assert set((tmp_path / "wandb").glob("*run-*")) == wandb_runs  # 没有新的 wandb 记录
+        return message
+
+    return run
 
 
-def test_resume_refuses_a_missing_checkpoint(tmp_path, small_corpus, capsys):
-    assert "找不到检查点" in refused(tmp_path, small_corpus, capsys, tmp_path / "none.pth")
+def test_resume_refuses_a_missing_checkpoint(tmp_path, small_corpus, capsys, refused):
+    assert "找不到检查点" in refused(tmp_path / "none.pth")
 
 
-def test_resume_refuses_a_file_that_is_not_a_v12_checkpoint(tmp_path, small_corpus, capsys):
+def test_resume_refuses_a_file_that_is_not_a_v12_checkpoint(tmp_path, small_corpus, capsys, refused):
     text = tmp_path / "notes.pth"
     text.write_text("不是检查点", encoding="utf-8")
-    assert "读不出来" in refused(tmp_path, small_corpus, capsys, text)
+    assert "读不出来" in refused(text)
     other = tmp_path / "other.pth"
     torch.save({"model": {}, "step": 3}, other)  # 别的程序存的 PyTorch 文件
-    assert "不是这一版 babygpt_v12_wandb.py 保存的检查点" in refused(tmp_path, small_corpus, capsys, other)
+    assert "不是这一版 babygpt_v12_wandb.py 保存的检查点" in refused(other)
 
 
-def test_resume_refuses_an_old_checkpoint_without_optimizer_state(trained, tmp_path, small_corpus, capsys):
+def test_resume_refuses_an_old_checkpoint_without_optimizer_state(trained, tmp_path, small_corpus, capsys, refused):
     ckpt, _ = trained
     old = torch.load(ckpt, weights_only=True)
     old["optimizer"] = None  # 只够采样器用的检查点
     torch.save(old, ckpt)
-    assert "没有优化器的状态" in refused(tmp_path, small_corpus, capsys, ckpt, "--max_iters", "12")
+    assert "没有优化器的状态" in refused(ckpt, "--max_iters", "12")
 
 
-def test_resume_refuses_other_model_settings(trained, tmp_path, small_corpus, capsys):
+def test_resume_refuses_other_model_settings(trained, tmp_path, small_corpus, capsys, refused):
     ckpt, _ = trained
-    message = refused(tmp_path, small_corpus, capsys, ckpt, "--max_iters", "12", "--n_embed", "32", "--n_layer", "3")
+    message = refused(ckpt, "--max_iters", "12", "--n_embed", "32", "--n_layer", "3")
     assert "--n_embed 16（现在是 32）" in message and "--n_layer 2（现在是 3）" in message
 
 
-def test_resume_refuses_when_nothing_is_left_to_train(trained, tmp_path, small_corpus, capsys):
+def test_resume_refuses_when_nothing_is_left_to_train(trained, tmp_path, small_corpus, capsys, refused):
     ckpt, _ = trained  # 已经训练了 8 步，命令行的 --max_iters 也是 8
-    assert "没有要训练的了" in refused(tmp_path, small_corpus, capsys, ckpt)
+    assert "没有要训练的了" in refused(ckpt)
 
 
-def test_resume_refuses_a_checkpoint_trained_on_another_corpus(trained, tmp_path, small_corpus, capsys):
+def test_resume_refuses_a_checkpoint_trained_on_another_corpus(trained, tmp_path, small_corpus, capsys, v12_tiny):
     ckpt, _ = trained
     other = tmp_path / "other.txt"  # 同样的词，少了最后一首：词表变了
     text = small_corpus.read_text(encoding="utf-8")
     other.write_text(text[: text.rstrip("\n").rindex("\n\n") + 1] + "一首只有新字的词：𪚥𪚥\n", encoding="utf-8")
     before = ckpt.read_bytes()
     with pytest.raises(SystemExit) as e:
-        v12.main(["--data", str(other), "--ckpt_path", str(ckpt), *TINY, "--max_iters", "12", "--resume"])
+        v12.main(["--data", str(other), "--ckpt_path", str(ckpt), *v12_tiny, "--max_iters", "12", "--resume"])
     message = str(e.value.code)
     assert message.startswith("错误：--resume：检查点的词表和语料") and "不是在这份语料上训练的" in message and "\n" not in message
     assert capsys.readouterr().out == "" and ckpt.read_bytes() == before  # 学习者只看到这一行，检查点原封不动
@@ -310,7 +313,7 @@ def unreachable_server(request):
     server.close()
 
 
-def test_api_key_without_a_reachable_server_falls_back_to_offline(unreachable_server, tmp_path, small_corpus, monkeypatch, capsys):
+def test_api_key_without_a_reachable_server_falls_back_to_offline(unreachable_server, tmp_path, small_corpus, monkeypatch, capsys, v12_tiny):
     import wandb
 
     monkeypatch.delenv("WANDB_MODE")
@@ -319,7 +322,7 @@ def test_api_key_without_a_reachable_server_falls_back_to_offline(unreachable_se
     modes = []
     real_init = wandb.init
     monkeypatch.setattr(wandb, "init", lambda **kwargs: modes.append(kwargs["mode"]) or real_init(**kwargs))
-    v12.main(["--data", str(small_corpus), "--ckpt_path", str(tmp_path / "m.pth"), *TINY])
+    v12.main(["--data", str(small_corpus), "--ckpt_path", str(tmp_path / "m.pth"), *v12_tiny])
     out = capsys.readouterr().out
     assert modes == ["offline"]  # 没有去等在线的 wandb.init
     assert out.count("连不上 wandb 的服务器") == 1 and "wandb 启动失败" not in out
@@ -357,26 +360,26 @@ def test_interrupted_save_leaves_the_old_checkpoint_intact(tmp_path, trained, mo
     assert not list(ckpt.parent.glob("*.tmp"))  # 半个临时文件也被删掉了
 
 
-def test_missing_checkpoint_directory_is_reported_before_training(tmp_path, small_corpus, capsys):
+def test_missing_checkpoint_directory_is_reported_before_training(tmp_path, small_corpus, capsys, v12_tiny):
     with pytest.raises(SystemExit) as e:
-        v12.main(["--data", str(small_corpus), "--ckpt_path", str(tmp_path / "no" / "such" / "model.pth"), *TINY])
+        v12.main(["--data", str(small_corpus), "--ckpt_path", str(tmp_path / "no" / "such" / "model.pth"), *v12_tiny])
     message = str(e.value.code)
     assert "--ckpt_path 的目录" in message and "不存在" in message and "\n" not in message
     assert "step 0" not in capsys.readouterr().out  # 还没开始训练
 
 
-def tiny_model_and_splits(corpus_text):
-    config = scaffold.parse_args(v12.Config, TINY)
+def tiny_model_and_splits(corpus_text, v12_tiny):
+    config = scaffold.parse_args(v12.Config, v12_tiny)
     tokenizer = v12.CharTokenizer.from_text(corpus_text[:5000])
     data = torch.tensor(tokenizer.encode(corpus_text[:5000]), dtype=torch.long)
     return v12.BabyGPT(config, len(tokenizer.chars)), {"train": data[:4000], "val": data[4000:]}, config
 
 
-def test_cpu_warning_gives_the_recipe_only_for_a_long_run(corpus_text, capsys):
-    model, splits, config = tiny_model_and_splits(corpus_text)
+def test_cpu_warning_gives_the_recipe_only_for_a_long_run(corpus_text, capsys, v12_tiny):
+    model, splits, config = tiny_model_and_splits(corpus_text, v12_tiny)
     v12.warn_if_slow_on_cpu(model, splits, config, "cpu", v12.get_batch)  # 8 步：一眨眼
     assert capsys.readouterr().out == ""
-    long_run = scaffold.parse_args(v12.Config, [*TINY, "--max_iters", "100000000"])  # 再小的模型，一亿步也要超过 20 分钟
+    long_run = scaffold.parse_args(v12.Config, [*v12_tiny, "--max_iters", "100000000"])  # 再小的模型，一亿步也要超过 20 分钟
     v12.warn_if_slow_on_cpu(model, splits, long_run, "cpu", v12.get_batch)
     out = capsys.readouterr().out
     assert f"babygpt_v12_wandb.py {scaffold.CPU_RECIPE}" in out
@@ -385,10 +388,10 @@ def test_cpu_warning_gives_the_recipe_only_for_a_long_run(corpus_text, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_cpu_warning_does_not_recommend_the_recipe_to_the_recipe_itself(corpus_text, capsys, monkeypatch):
+def test_cpu_warning_does_not_recommend_the_recipe_to_the_recipe_itself(corpus_text, capsys, monkeypatch, v12_tiny):
     """慢机器上 CPU 配方本身也可能超过 20 分钟：这时只说要多久，不再推荐同一条命令。"""
     recipe = scaffold.parse_args(v12.Config, scaffold.CPU_RECIPE.split())
-    _, splits, _ = tiny_model_and_splits(corpus_text)
+    _, splits, _ = tiny_model_and_splits(corpus_text, v12_tiny)
     model = v12.BabyGPT(recipe, int(splits["train"].max()) + 1)
     clock = itertools.count()  # 假的钟：每读一次过 1 秒，试跑两步就是每步 0.5 秒，7300 步要一个小时
     monkeypatch.setattr(scaffold, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
@@ -419,11 +422,11 @@ def step_lines(out):
     return [line.split(", ")[:2] for line in out.splitlines() if line.startswith("step ")]
 
 
-def test_v12_trains_exactly_like_v11_apart_from_wandb_and_the_checkpoint(tmp_path, small_corpus, monkeypatch, capsys):
+def test_v12_trains_exactly_like_v11_apart_from_wandb_and_the_checkpoint(tmp_path, small_corpus, monkeypatch, capsys, v12_tiny):
     import babygpt_v11_hyper_params as v11
 
     monkeypatch.setenv("WANDB_MODE", "disabled")
-    args = ["--data", str(small_corpus), *TINY, "--warmup_iters", "2"]
+    args = ["--data", str(small_corpus), *v12_tiny, "--warmup_iters", "2"]
     v11.main(args)
     plain = capsys.readouterr().out
     v12.main([*args, "--ckpt_path", str(tmp_path / "m.pth")])
@@ -436,7 +439,7 @@ def test_v12_trains_exactly_like_v11_apart_from_wandb_and_the_checkpoint(tmp_pat
 def test_cpu_warning_says_within_seconds_how_long_and_what_to_run_instead(name, recommends, capsys, monkeypatch):
     """默认设置在很慢的 CPU 上（假的钟：每步 10 秒）：试跑两步就说要多久、每次评估要多久；
     v11（GPU 配方）再给出 CPU 配方；v1 的计算量本来就比 CPU 配方小，不推荐它。"""
-    mod = load(name)
+    mod = importlib.import_module(name)
     config = mod.Config()
     small = replace(config, n_embed=8, block_size=8, **({"n_head": 2} if hasattr(config, "n_head") else {}))
     model = mod.BabyGPT(small, 50)
@@ -458,7 +461,7 @@ def test_cpu_warning_says_within_seconds_how_long_and_what_to_run_instead(name, 
 @pytest.mark.parametrize("name", ["babygpt_v11_hyper_params", "babygpt_v10_dropout"])
 def test_the_trial_steps_change_nothing_the_training_sees(name):
     """试跑之后：随机数的状态、参数、梯度都和试跑之前一样，所以有没有这个提醒，训练都一模一样。"""
-    mod = load(name)
+    mod = importlib.import_module(name)
     config = replace(mod.Config(), n_embed=8, n_head=2, block_size=8, batch_size=2, dropout=0.5)
     model = mod.BabyGPT(config, 50)
     weights = {k: v.clone() for k, v in model.state_dict().items()}
@@ -470,8 +473,8 @@ def test_the_trial_steps_change_nothing_the_training_sees(name):
     assert all(p.grad is None for p in model.parameters())
 
 
-def test_the_run_can_be_seen_without_wandb(trained, tmp_path, capsys, monkeypatch):
-    """tools/plot_run.py 只读检查点：画出的两条损失线就是检查点里的评估记录，学习率线就是 get_lr 的时间表。"""
+def test_the_run_can_be_seen_without_wandb(trained, tmp_path, capsys, monkeypatch, v12_tiny):
+    """learners/plot_run.py 只读检查点：画出的两条损失线就是检查点里的评估记录，学习率线就是 get_lr 的时间表。"""
     import plot_run
 
     ckpt, _ = trained
@@ -481,7 +484,7 @@ def test_the_run_can_be_seen_without_wandb(trained, tmp_path, capsys, monkeypatc
     out = tmp_path / "run.png"
     plot_run.main(["--ckpt_path", str(ckpt), "--out", str(out)])
     saved = torch.load(ckpt, weights_only=True)
-    config = scaffold.parse_args(v12.Config, TINY)
+    config = scaffold.parse_args(v12.Config, v12_tiny)
     assert drawn["训练集损失"] == ([s for s, _, _ in saved["history"]], [t for _, t, _ in saved["history"]])
     assert drawn["验证集损失"][1] == [v for _, _, v in saved["history"]]
     assert drawn["学习率（右轴）"] == (list(range(9)), [v12.get_lr(s, config) for s in range(9)])
