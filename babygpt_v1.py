@@ -3,7 +3,8 @@
 十二课的第一课。模型只看当前这一个字，猜下一个字：每个字查表得到一个 n_embed 维的向量（token_embedding_table），
 再由线性层 lm_head 变成词表里每个字的打分（logits），用交叉熵作损失，AdamW 训练。
 入门脚本 simplebigrammodel_with_comments.py 的概率表是数出来的，这里的是学出来的：两者用同一个验证集，
-v1 的验证集损失应该接近入门脚本的 4.85。之后每一课只在这份代码上加一个想法，训练配方逐字不变。
+v1 的验证集损失应该接近入门脚本数出来的那个数（“试一试”的第一行）。
+之后每一课只在这份代码上加一个想法，训练配方逐字不变。
 读语料、命令行、设备、时间估计不是课程的内容，在 scaffold.py 里。
 
 记号：B 是一批有几段文字（batch_size），T 是每段几个字（最多 block_size），C 是每个字的向量有几维（n_embed），
@@ -11,14 +12,14 @@ V 是词表里有几个字（vocab_size）；改变张量形状的每一行，�
 
     python babygpt_v1.py            # 默认设置
     python babygpt_v1.py --help     # 每个超参数都能在命令行上改
-默认设置下（2 核 CPU，约 52 秒，1.7 R）：验证集损失 4.8707，训练损失 4.7995。R：这台机器跑原课程 v1 要多久（README）。
+默认设置下（2 核 CPU，约 72 秒，1.6 R）：验证集损失 4.8707，训练损失 4.7995。
 
 试一试：v1 学到的概率表有多好，取决于向量有多宽（n_embed 维的向量乘以 lm_head，最多只能表示一张
 秩为 n_embed 的表）。先看数数的结果，再看不同宽度的 v1（1000 步就看得出）：
-    python simplebigrammodel_with_comments.py  # 验证集 4.85，训练集 4.35
-    python babygpt_v1.py --max_iters 1000 --n_embed 16  # 验证集 5.49，训练集 5.47
-    python babygpt_v1.py --max_iters 1000  # 验证集 5.14，训练集 5.10
-    python babygpt_v1.py --max_iters 1000 --n_embed 256  # 验证集 4.95，训练集 4.91
+    python simplebigrammodel_with_comments.py  # 验证集 4.85，训练集 4.35；不到 1 分钟
+    python babygpt_v1.py --max_iters 1000 --n_embed 16  # 验证集 5.49，训练集 5.47；不到 1 分钟
+    python babygpt_v1.py --max_iters 1000  # 验证集 5.14，训练集 5.10；不到 1 分钟
+    python babygpt_v1.py --max_iters 1000 --n_embed 256  # 验证集 4.95，训练集 4.91；不到 1 分钟
 
 下一课：diff babygpt_v1.py babygpt_v2_position.py  # 只看代码：python learners/code_diff.py 2
 """

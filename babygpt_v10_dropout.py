@@ -5,16 +5,16 @@
 评估和生成时 model.eval() 会关掉它，所以同样的输入总得到同样的输出。
     diff babygpt_v9_layer_norm.py babygpt_v10_dropout.py  # 只看代码：python learners/code_diff.py 10
 
-默认设置下（2 核 CPU，约 92 秒，2.8 R）：验证集损失 4.4993，训练损失 4.4326。
+默认设置下（2 核 CPU，约 123 秒，2.7 R）：验证集损失 4.5603，训练损失 4.5131。
 
 默认设置下还谈不上过拟合：4000 步只看了 205 万个字，训练集有 186 万个，刚刚一遍多一点。这时 dropout 帮不上忙，
 每一步丢掉一成的数，学得少一点；和 v9 差多少，要看抽到的随机数（换种子的比较：docs/lessons.md 的 v10）。
 
 试一试：模型真正过拟合的时候，dropout 才显出作用。data/ci_small.txt 只有语料的前 1000 首词
 （约 9 万字）；在它上面训练 2000 步，每首词要看十几遍，训练损失远低于验证集损失。比一比 v9 和 v10：
-    python babygpt_v9_layer_norm.py --data data/ci_small.txt --max_iters 2000  # 验证集 5.01，训练集 3.27
-    python babygpt_v10_dropout.py --data data/ci_small.txt --max_iters 2000  # 验证集 4.91，训练集 3.47
-    python babygpt_v10_dropout.py --data data/ci_small.txt --max_iters 2000 --dropout 0.3  # 验证集 4.96，训练集 3.37
+    python babygpt_v9_layer_norm.py --data data/ci_small.txt --max_iters 2000  # 验证集 5.02，训练集 3.28；不到 1 分钟
+    python babygpt_v10_dropout.py --data data/ci_small.txt --max_iters 2000  # 验证集 4.91，训练集 3.45；不到 1 分钟
+    python babygpt_v10_dropout.py --data data/ci_small.txt --max_iters 2000 --dropout 0.3  # 验证集 4.98，训练集 3.37；不到 1 分钟
 
 下一课：diff babygpt_v10_dropout.py babygpt_v11_hyper_params.py  # 只看代码：python learners/code_diff.py 11
 """

@@ -2,20 +2,20 @@
 
 代码和 v10 完全相同，只改了默认值：
     diff babygpt_v10_dropout.py babygpt_v11_hyper_params.py  # 只看代码：python learners/code_diff.py 11
-- n_embed 384、n_head 6（每个头 64 维）、n_layer 6：一共 1543 万个参数，是 v10（0.89M）的 17 倍。字向量表和
-  lm_head 里有 469 万，6 个 Block 里有 1064 万：宽度放大 6 倍，Block 里的矩阵放大 36 倍，层数再多 3 倍；
+- n_embed 384、n_head 6（每个头 64 维）、n_layer 6：宽度放大 6 倍，Block 里的矩阵放大 36 倍，层数再多 3 倍；
 - block_size 256：一首词的上下阕都在视野里；batch_size 64：每步 64×256 个字，梯度更平稳；learning_rate 1e-3、
   预热 100 步：模型大、每步的字多，步子要小才稳；dropout 0.2：大模型更容易背书；max_iters 2500：已经把训练集
   看了二十多遍，再练就开始背书了；eval_iters 200：评估的数字更准。
-这是给 GPU 的配方：一块 H200 上，v12（同样的模型和训练）练 2500 步，验证集损失 3.6458，约 270 000 tokens/s，
-整条命令 214 秒。在 CPU 上它先试跑两步，几秒钟内就说要练多久（2 核上好几个小时）、该跑哪条 CPU 配方：看完就按 Ctrl-C。
+参数（1543 万）是 v10（0.89M）的 17 倍：字向量表和 lm_head 里 469 万，6 个 Block 里 1064 万。
+GPU 配方下（v12 同样的模型和训练，一块 H200 上 2500 步，整条命令 214 秒）：验证集损失 3.6458，训练损失 2.7294。
+这是给 GPU 的配方。在 CPU 上它先试跑两步，几秒钟内就说要练多久（2 核上好几个小时）、该跑哪条 CPU 配方：看完就按 Ctrl-C。
 
 试一试：在 CPU 上调参。每一套配方都用同样的时间（CPU 配方训练 7300 步的时间），在 CPU 配方上一次只改一处，
 步数由一步的用时决定；比验证集损失，也比写出来的词合不合格律（每个词牌写 20 首；怎么读：docs/lessons.md 的 v11）：
-    python learners/form_sweep.py --recipes 基准  # 验证集 4.11，逐句 0.27，整首 0.00（7300 步，10.6 R）
-    python learners/form_sweep.py --recipes 更深  # 验证集 4.19，逐句 0.26，整首 0.00（4300 步，10.8 R）
-    python learners/form_sweep.py --recipes 块长128  # 验证集 4.09，逐句 0.26，整首 0.00（7800 步，12.1 R）
-    python learners/form_sweep.py --recipes GPU规模  # 验证集 5.96，逐句 0.01，整首 0.00（20 步，9.5 R）
+    python learners/form_sweep.py --recipes 基准  # 验证集 4.08，逐句 0.25，整首 0.00（7300 步，训练 13.0 R）；约 11 分钟
+    python learners/form_sweep.py --recipes 更深  # 验证集 4.17，逐句 0.31，整首 0.00（4500 步，训练 12.4 R）；约 10 分钟
+    python learners/form_sweep.py --recipes 块长128  # 验证集 4.13，逐句 0.26，整首 0.00（6500 步，训练 12.5 R）；约 10 分钟
+    python learners/form_sweep.py --recipes GPU规模  # 验证集 5.83，逐句 0.02，整首 0.00（50 步，训练 15.8 R）；约 16 分钟
 
 下一课：diff babygpt_v11_hyper_params.py babygpt_v12_wandb.py  # 只看代码：python learners/code_diff.py 12
 """

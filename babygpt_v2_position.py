@@ -3,7 +3,7 @@
 新增：一张 block_size × n_embed 的位置向量表，第 t 个位置的向量加到第 t 个字的字向量上。
     diff babygpt_v1.py babygpt_v2_position.py  # 只看代码：python learners/code_diff.py 2
 
-默认设置下（2 核 CPU，约 53 秒，1.7 R）：验证集损失 4.8794，训练损失 4.8099。
+默认设置下（2 核 CPU，约 72 秒，1.6 R）：验证集损失 4.8794，训练损失 4.8099。
 
 字与字之间还不交流，模型仍然只根据“当前这个字”和“它在这段文字里的第几个位置”来猜下一个字。
 训练时每段文字都是从语料里随机的地方截下来的，“第几个位置”几乎不包含关于下一个字的信息，
@@ -11,11 +11,11 @@
 有了它，注意力才能分辨“前一个字”和“十个字以前的字”。
 
 试一试：位置向量在这里还没有东西可以作用。同样训练 1000 步，v1 和 v2 差不多：
-    python babygpt_v1.py --max_iters 1000  # 验证集 5.14，训练集 5.10
-    python babygpt_v2_position.py --max_iters 1000  # 验证集 5.14，训练集 5.11
+    python babygpt_v1.py --max_iters 1000  # 验证集 5.14，训练集 5.10；不到 1 分钟
+    python babygpt_v2_position.py --max_iters 1000  # 验证集 5.14，训练集 5.11；不到 1 分钟
 每段更长（64 个字），每批的段数相应减少（8 段），每一步看的字数不变（8 × 64 = 32 × 16 = 512）。
 字与字还不交流，看得再远也用不上；和默认的 v2（README 的表）只差几百分之一：
-    python babygpt_v2_position.py --block_size 64 --batch_size 8  # 验证集 4.85，训练集 4.79
+    python babygpt_v2_position.py --block_size 64 --batch_size 8  # 验证集 4.85，训练集 4.79；约 1 分钟
 
 下一课：diff babygpt_v2_position.py babygpt_v3_self_attention.py  # 只看代码：python learners/code_diff.py 3
 """

@@ -5,7 +5,7 @@ query 和前面每个字的 key 做点积得到注意力分数，除以 sqrt(hea
 用下三角矩阵遮住未来的字，softmax 之后按权重把 value 加起来。从这一课起，字与字开始交流。
     diff babygpt_v2_position.py babygpt_v3_self_attention.py  # 只看代码：python learners/code_diff.py 3
 
-默认设置下（2 核 CPU，约 63 秒，2.0 R）：验证集损失 4.9272，训练损失 4.8870。
+默认设置下（2 核 CPU，约 83 秒，1.7 R）：验证集损失 4.9272，训练损失 4.8870。
 
 比 v1、v2 还略差一点，这是这一课要看懂的地方。这里还没有残差连接（v7），“当前这个字是什么”
 也得经过注意力才能传到 lm_head；而注意力的输出是前面各字 value 的加权平均。只有一个头，它就得二选一：
@@ -14,9 +14,9 @@ v4 的多个头就是答案。损失还看不出来的好处，断句上已经�
 
 试一试：量一量这个头怎么分配注意力。训练 1000 步，然后在验证集的一批文字上，平均它放在当前字、
 前一个字上的权重。平均分配时，第 t 个字给自己 1/t，16 个位置平均起来，当前字分到 0.21：
-    python learners/attention_focus.py --lesson 3 -- --max_iters 1000  # 验证集 5.60，训练集 5.56；当前字/前一个字 0.56/0.23
+    python learners/attention_focus.py --lesson 3 -- --max_iters 1000  # 验证集 5.60，训练集 5.56；当前字/前一个字 0.56/0.23；不到 1 分钟
 上下文有多要紧？只看前 3 个字（block_size 4），每步的字数不变（128 × 4 = 32 × 16），和默认的 v3（README 的表）比：
-    python babygpt_v3_self_attention.py --block_size 4 --batch_size 128  # 验证集 4.96，训练集 4.90
+    python babygpt_v3_self_attention.py --block_size 4 --batch_size 128  # 验证集 4.96，训练集 4.90；约 1 分钟
 
 下一课：diff babygpt_v3_self_attention.py babygpt_v4_multihead_attention.py  # 只看代码：python learners/code_diff.py 4
 """

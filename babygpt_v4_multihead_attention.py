@@ -4,7 +4,7 @@
 一个头可以专门盯着当前这个字，另一个头去看前一个字、再一个头看更前面，互不干扰。
     diff babygpt_v3_self_attention.py babygpt_v4_multihead_attention.py  # 只看代码：python learners/code_diff.py 4
 
-默认设置下（2 核 CPU，约 69 秒，2.2 R）：验证集损失 4.7512，训练损失 4.6945。
+默认设置下（2 核 CPU，约 91 秒，2.0 R）：验证集损失 4.7511，训练损失 4.6945。
 
 这是第一次明显好于只看一个字的 v1：v3 的单头要在“保住当前字”和“读上下文”之间二选一，
 几个头可以分工，两样都要。
@@ -12,11 +12,11 @@
 试一试：看这几个头怎么分工。训练 1000 步，然后量每个头放在当前字、前一个字上的平均权重
 （平均分配时当前字分到 0.21，见 v3）。和 v3 的“试一试”比一比：有的头比 v3 的单头更专心地守着当前字，
 有的头把更多的注意力分给了前面的字。
-    python learners/attention_focus.py --lesson 4 -- --max_iters 1000  # 验证集 5.44，训练集 5.40；当前字/前一个字 0.49/0.24、0.36/0.19、0.70/0.21、0.68/0.19
+    python learners/attention_focus.py --lesson 4 -- --max_iters 1000  # 验证集 5.44，训练集 5.40；当前字/前一个字 0.49/0.24、0.36/0.19、0.70/0.21、0.68/0.19；不到 1 分钟
 头的个数怎么影响损失？总宽度不变（n_embed 64），1 个头就是 v3 的做法（一个 64 维的头），8 个头每个只有 8 维。
 1 个头的 v4 和 v3 一样差，多头的好处不在参数多，而在分工：
-    python babygpt_v4_multihead_attention.py --n_head 1  # 验证集 4.93，训练集 4.89
-    python babygpt_v4_multihead_attention.py --n_head 8  # 验证集 4.71，训练集 4.64
+    python babygpt_v4_multihead_attention.py --n_head 1  # 验证集 4.93，训练集 4.89；约 1 分钟
+    python babygpt_v4_multihead_attention.py --n_head 8  # 验证集 4.71，训练集 4.64；约 1 分钟
 
 下一课：diff babygpt_v4_multihead_attention.py babygpt_v5_feedforward.py  # 只看代码：python learners/code_diff.py 5
 """

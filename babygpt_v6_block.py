@@ -3,7 +3,7 @@
 新增：Block 类把一次注意力和一次前馈网络包在一起，BabyGPT 里用 nn.Sequential 叠 n_layer 个。
     diff babygpt_v5_feedforward.py babygpt_v6_block.py  # 只看代码：python learners/code_diff.py 6
 
-默认设置下（2 核 CPU，约 87 秒，2.8 R）：验证集损失 5.3642，训练损失 5.3224。
+默认设置下（2 核 CPU，约 101 秒，2.3 R）：验证集损失 5.3850，训练损失 5.3372。
 
 比 v5 差了一大截，这正是这一课要看到的：没有残差连接，网络越深越难训练。
 每层的权重一开始都很小，信号每穿过一层就缩小一次，两层之后几乎什么也传不到 lm_head，
@@ -12,12 +12,12 @@
 训练更久、断句上的样子：docs/lessons.md 的 v6。
 
 试一试：叠得越多越糟。同样训练 1000 步，1 层、2 层、4 层（6.2 左右是只按每个字出现的频率去猜）：
-    python babygpt_v6_block.py --max_iters 1000 --n_layer 1  # 验证集 5.44，训练集 5.40
-    python babygpt_v6_block.py --max_iters 1000  # 验证集 5.73，训练集 5.71
-    python babygpt_v6_block.py --max_iters 1000 --n_layer 4  # 验证集 6.22，训练集 6.22
+    python babygpt_v6_block.py --max_iters 1000 --n_layer 1  # 验证集 5.44，训练集 5.40；不到 1 分钟
+    python babygpt_v6_block.py --max_iters 1000  # 验证集 5.79，训练集 5.77；不到 1 分钟
+    python babygpt_v6_block.py --max_iters 1000 --n_layer 4  # 验证集 6.22，训练集 6.22；不到 1 分钟
 它也经不起一直很大的学习率。--min_lr_ratio 1 让学习率预热之后一直停在 1e-2，训练 2000 步，再和 v7 比：
-    python babygpt_v6_block.py --max_iters 2000 --min_lr_ratio 1  # 验证集 5.67，训练集 5.62
-    python babygpt_v7_residual_connection.py --max_iters 2000 --min_lr_ratio 1  # 验证集 4.96，训练集 4.90
+    python babygpt_v6_block.py --max_iters 2000 --min_lr_ratio 1  # 验证集 5.74，训练集 5.70；不到 1 分钟
+    python babygpt_v7_residual_connection.py --max_iters 2000 --min_lr_ratio 1  # 验证集 4.96，训练集 4.91；不到 1 分钟
 学习率一直这么大，v6 练了 2000 步，比上面按默认配方练 1000 步好不了多少；有残差的 v7 照常往下学。
 
 下一课：diff babygpt_v6_block.py babygpt_v7_residual_connection.py  # 只看代码：python learners/code_diff.py 7

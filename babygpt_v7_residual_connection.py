@@ -4,16 +4,16 @@
 “在原来的基础上改多少”；当前字的信息沿着“+”直接传到 lm_head，梯度也沿着它直接流回前面的层。
     diff babygpt_v6_block.py babygpt_v7_residual_connection.py  # 只看代码：python learners/code_diff.py 7
 
-默认设置下（2 核 CPU，约 93 秒，2.9 R）：验证集损失 4.5038，训练损失 4.4298。
+默认设置下（2 核 CPU，约 107 秒，2.3 R）：验证集损失 4.4976，训练损失 4.4321。
 
 不但收回了 v6 丢掉的，也远远好于前面每一课：注意力和 MLP 终于只需要“添上”上下文的信息，
 不必再替 lm_head 保管当前字。
 
 试一试：和 v6 的“试一试”对照，同样训练 1000 步。没有残差时，叠得越多越差；有了残差，叠到 4 层也不再变差
 （1000 步还短，更深的模型还没来得及用上多出来的层；要看它变好，得训练得更久）：
-    python babygpt_v7_residual_connection.py --max_iters 1000 --n_layer 1  # 验证集 5.09，训练集 5.05
-    python babygpt_v7_residual_connection.py --max_iters 1000  # 验证集 5.11，训练集 5.07
-    python babygpt_v7_residual_connection.py --max_iters 1000 --n_layer 4  # 验证集 5.09，训练集 5.06
+    python babygpt_v7_residual_connection.py --max_iters 1000 --n_layer 1  # 验证集 5.09，训练集 5.05；不到 1 分钟
+    python babygpt_v7_residual_connection.py --max_iters 1000  # 验证集 5.09，训练集 5.06；不到 1 分钟
+    python babygpt_v7_residual_connection.py --max_iters 1000 --n_layer 4  # 验证集 5.09，训练集 5.06；不到 1 分钟
 
 下一课：diff babygpt_v7_residual_connection.py babygpt_v8_projection.py  # 只看代码：python learners/code_diff.py 8
 """

@@ -5,7 +5,7 @@
 （这一步只加投影；前馈网络里的 4 倍宽从 v5 起就有了。）
     diff babygpt_v7_residual_connection.py babygpt_v8_projection.py  # 只看代码：python learners/code_diff.py 8
 
-默认设置下（2 核 CPU，约 94 秒，2.9 R）：验证集损失 4.5007，训练损失 4.4385。
+默认设置下（2 核 CPU，约 110 秒，2.5 R）：验证集损失 4.5025，训练损失 4.4418。
 
 和 v7 几乎一样：4 个头、64 维的小模型里，拼接起来的结果本来就能直接加回通路，投影层帮不上多少。
 
@@ -13,8 +13,8 @@
 各头的结果先混合，再写到任何方向上。16 个头（每个头 4 维），同样训练 1000 步，比一比 v7 和 v8。
 实话实说：这样也量不出投影层的好处，两者只差零点零几。在这么小的模型里，后面的 MLP 和 lm_head
 本来就会把各头写下的东西重新混合；投影层是 GPT-2 这样大的模型里的标准配置，在这门课的尺寸上作用小到量不出来：
-    python babygpt_v7_residual_connection.py --max_iters 1000 --n_head 16  # 验证集 5.08，训练集 5.05
-    python babygpt_v8_projection.py --max_iters 1000 --n_head 16  # 验证集 5.11，训练集 5.09
+    python babygpt_v7_residual_connection.py --max_iters 1000 --n_head 16  # 验证集 5.09，训练集 5.05；不到 1 分钟
+    python babygpt_v8_projection.py --max_iters 1000 --n_head 16  # 验证集 5.11，训练集 5.08；不到 1 分钟
 
 下一课：diff babygpt_v8_projection.py babygpt_v9_layer_norm.py  # 只看代码：python learners/code_diff.py 9
 """

@@ -5,21 +5,21 @@
 这里是 GPT-2 的 pre-norm：x + f(LN(x))，残差通路本身不被归一化；原始 Transformer 是 post-norm：LN(x + f(x))。
     diff babygpt_v8_projection.py babygpt_v9_layer_norm.py  # 只看代码：python learners/code_diff.py 9
 
-默认设置下（2 核 CPU，约 96 秒，3.0 R）：验证集损失 4.5067，训练损失 4.4576。
+默认设置下（2 核 CPU，约 112 秒，2.5 R）：验证集损失 4.5102，训练损失 4.4689。
 
 和 v8 几乎一样。LayerNorm 的好处不在这么小、这么浅的模型上，而在层数多、步子大的时候。
 它也要配方配合：权重衰减管住残差通路的长度，预热让刚初始化的模型先走小步（docs/lessons.md 的 v9）。
 
 试一试：LayerNorm 是为深的网络准备的。把 v8 和 v9 都叠到 8 层（默认 2 层），别的不变，训练 1000 步：
 没有 LayerNorm 的 v8 学不动，损失停在只按每个字出现的频率去猜的水平（6.2 左右）；v9 照常往下学。
-    python babygpt_v8_projection.py --max_iters 1000 --n_layer 8  # 验证集 6.15，训练集 6.12；中途最高 36
-    python babygpt_v9_layer_norm.py --max_iters 1000 --n_layer 8  # 验证集 5.15，训练集 5.12
+    python babygpt_v8_projection.py --max_iters 1000 --n_layer 8  # 验证集 6.21，训练集 6.21；中途最高 49；约 1 分钟
+    python babygpt_v9_layer_norm.py --max_iters 1000 --n_layer 8  # 验证集 5.20，训练集 5.17；不到 1 分钟
 它也管得住大步子：学习率 3e-2（默认的 3 倍），关掉梯度裁剪（开着它就看不出 LayerNorm 的作用），v8 一去不回：
-    python babygpt_v8_projection.py --max_iters 1000 --learning_rate 3e-2 --grad_clip 0  # 验证集 2,492,649，训练集 2,604,607；中途最高 14,409,682
-    python babygpt_v9_layer_norm.py --max_iters 1000 --learning_rate 3e-2 --grad_clip 0  # 验证集 5.26，训练集 5.23
+    python babygpt_v8_projection.py --max_iters 1000 --learning_rate 3e-2 --grad_clip 0  # 验证集 1,151，训练集 1,058；中途最高 66,822,216；不到 1 分钟
+    python babygpt_v9_layer_norm.py --max_iters 1000 --learning_rate 3e-2 --grad_clip 0  # 验证集 5.29，训练集 5.25；不到 1 分钟
 它也有管不住的时候：学习率 1e-1（默认的 10 倍），梯度裁剪照旧，两者都学不动了：
-    python babygpt_v8_projection.py --max_iters 1000 --learning_rate 1e-1  # 验证集 5.86，训练集 5.83；中途最高 29,774
-    python babygpt_v9_layer_norm.py --max_iters 1000 --learning_rate 1e-1  # 验证集 5.97，训练集 5.97
+    python babygpt_v8_projection.py --max_iters 1000 --learning_rate 1e-1  # 验证集 5.91，训练集 5.88；中途最高 272,175；不到 1 分钟
+    python babygpt_v9_layer_norm.py --max_iters 1000 --learning_rate 1e-1  # 验证集 5.99，训练集 5.99；不到 1 分钟
 
 下一课：diff babygpt_v9_layer_norm.py babygpt_v10_dropout.py  # 只看代码：python learners/code_diff.py 10
 """

@@ -9,8 +9,8 @@
 新装的机器上也不会变成方框。终端里每个头打印三个数：平均放在当前字、前一个字、最近的一个标点上的注意力。
 
 试一试：换一句词，同样的头还看同样的地方吗？（读 README 快速开始训练出的 model.pth）
-    python learners/attention_heatmap.py  # 最看前一个字的是第 4 层头 0（0.68），最看最近的标点的是第 2 层头 3（0.81）
-    python learners/attention_heatmap.py --text 明月几时有，把酒问青天。  # 最看前一个字的是第 4 层头 0（0.68），最看最近的标点的是第 2 层头 3（0.86）
+    python learners/attention_heatmap.py  # 最看前一个字的是第 4 层头 4（0.66），最看最近的标点的是第 2 层头 4（0.66）；不到 1 分钟
+    python learners/attention_heatmap.py --text 明月几时有，把酒问青天。  # 最看前一个字的是第 4 层头 4（0.65），最看最近的标点的是第 2 层头 4（0.83）；不到 1 分钟
 """
 
 import argparse

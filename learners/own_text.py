@@ -9,6 +9,7 @@
 """
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -31,6 +32,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lesson", type=int, default=1, help="用哪一课训练（默认 1）")
     parser.add_argument("--out", default="own_text_example.txt", help="改写后的文件写到这里")
+    parser.add_argument("--json", help="把量出的数另存为 JSON（docs/runs/own_text.json 是 data/README.md 用的那一份）")
     args = parser.parse_args(argv)
 
     text, _ = scaffold.read_text(scaffold.DEFAULT_DATA)
@@ -51,6 +53,10 @@ def main(argv=None):
     print(f"词表 {vocab} 字；{lines[2]}")
     print(f"第 {steps[0][0]} 步：验证集损失 {steps[0][2]}；第 {steps[-1][0]} 步：验证集损失 {steps[-1][2]}，训练损失 {steps[-1][1]}；"
           f"用时 {seconds:.0f} 秒")
+    if args.json:
+        result = {"lesson": args.lesson, "first_line": lines[0], "vocab": int(vocab.replace(",", "")), "seconds": seconds,
+                  "curve": [[int(s), float(train), float(val)] for s, train, val in steps]}
+        Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """看它写：模型写一首词，每一个字是怎么来的都存进一个网页（一个 HTML 文件，双击就能打开，不联网）。
 
-    python learners/watch.py --prompt 春江               # 读 model.pth，写一首，存成 watch.html
+    python learners/watch.py                             # 读 model.pth，从头写一首（先写词牌名和作者），存成 watch.html
+    python learners/watch.py --prompt 春江               # 接着一个开头写，写到这首词结束（空行）为止
     python learners/watch.py --tune 浣溪沙 --out 浣溪沙.html   # 按词牌写（和采样器一样的约束解码）
 采样器的参数这里都认（--ckpt_path、--prompt、--seed、--temperature、--top_k、--max_new_tokens、--write_on、--tune、--free）：
 同样的开头、种子和温度，写出来的就是采样器写的那一首（用的是采样器的同一段解码代码，KV 缓存照样开着）。
@@ -12,8 +13,10 @@
 5. 每一层的猜测（logit lens）：把每一层之后的向量直接送进最后的 LayerNorm 和 lm_head，看这个字在第几层冒出来。
 终端里打印一行：写下的字在每一层进没进前三（标点和汉字分开数）。
 
-试一试：先猜，标点（该断句了）和汉字，哪一种在更浅的层就被猜出来？再打开网页点几个字看（读 README 快速开始训练出的 model.pth）：
-    python learners/watch.py --prompt 春江  # 进前三的比例，标点：第 1 层 0.00、第 2 层 0.00、第 3 层 0.00、第 4 层 1.00；汉字：第 1 层 0.00、第 2 层 0.00、第 3 层 0.00、第 4 层 1.00
+试一试：先猜，标点（该断句了）和汉字，哪一种在更浅的层就被猜出来？再打开网页点几个字看（读 README 快速开始训练出的 model.pth；
+按词牌写时，约束只管抽哪个字，每一层的猜测还是模型自己的）：
+    python learners/watch.py  # 进前三的比例
+    python learners/watch.py --tune 浣溪沙 --out 浣溪沙.html  # 进前三的比例
 """
 
 import base64

@@ -2,7 +2,7 @@
 - docs/ladder.png：十课的验证集损失曲线（docs/runs/ladder.json 的第一遍）；
 - docs/form_emergence.png：格律和验证集损失随训练时间（R）的变化（docs/runs/form_sweep.json、form_sweep_long.json）；
 - docs/attention.png：快速开始训练出的模型（model.pth）读一句词时每个头的注意力（learners/attention_heatmap.py 画的那张）；
-- docs/watch.png：同一个模型写“春江”的网页（learners/watch.py），在真的浏览器里点开一个逗号，截图。
+- docs/watch.png：同一个模型从头写一首的网页（learners/watch.py），在真的浏览器里点开一个逗号，截图。
 
     python maintainers/figures.py                 # 四张都画（最后一张要 Debian 的 chromium、chromium-driver 和 selenium）
     python maintainers/figures.py --only ladder   # 只画一张：ladder、form、attention、watch
@@ -91,12 +91,12 @@ def chromium(width=1200, height=1600):
 
 
 def watch_page(out, ckpt_path="model.pth"):
-    """看它写的网页：写“春江”，点开第一个逗号，截下候选和注意力两块。"""
+    """看它写的网页：从头写一首（和 README 的命令一样），点开第一个逗号，截图。"""
     from selenium.webdriver.common.by import By
 
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "watch.html"
-        watch.main(["--ckpt_path", ckpt_path, "--prompt", "春江", "--out", str(page)])
+        watch.main(["--ckpt_path", ckpt_path, "--out", str(page)])
         driver = chromium(1100, 1500)
         try:
             driver.get(page.as_uri())

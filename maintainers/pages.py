@@ -26,7 +26,7 @@ import babygpt_v10_dropout as v10  # noqa: E402
 import babygpt_v12_wandb as v12  # noqa: E402
 import scaffold  # noqa: E402
 
-PAGES = ["README.md", "docs/ladder.md", "docs/form.md", "docs/lessons.md", "docs/v12.md", "docs/kvcache.md", "docs/recipe.md"]
+PAGES = ["README.md", "data/README.md", "docs/ladder.md", "docs/form.md", "docs/lessons.md", "docs/v12.md", "docs/kvcache.md", "docs/recipe.md"]
 BLOCK = re.compile(r"(<!-- ([\w-]+) -->\n)(.*?)(\n<!-- /\2 -->)", re.S)
 INLINE = re.compile(r"(<!--(\w+)-->)(.*?)(<!--/-->)")
 TRY_RECIPES = ("基准", "更深", "块长128", "GPU规模")  # v11 的“试一试”比的四套（learners/form_sweep.py 的 RECIPES）
@@ -238,21 +238,57 @@ def facts():
         "v6_stretched": f"{stability[(6, '--lr_decay_iters 16000')][1]:.2f}",
         "v6_stretched_train": f"{stability[(6, '--lr_decay_iters 16000')][0]:.2f}",
         "faults": f"{len(run('faults.json'))}",
+        "own_vocab": f"{run('own_text.json')['vocab']}",
+        "own_val": f"{run('own_text.json')['curve'][-1][2]:.2f}",
+        "ladder_v1_val": f"{lad[1][1]:.2f}",
         **{f"hit_{name}": f"{ends[name]['recall']:.2f}" for name in ends},
         **{f"false_{name}": f"{ends[name]['false_alarm']:.2f}" for name in ends},
         **{f"earlier_{key}": value for key, value in earlier_facts(earlier).items()},
+        **sweep_facts(),
         **path_minutes(),
     }
     values["cpu_minutes_en"] = values["cpu_minutes"].replace(" 到 ", " to ").replace(" 分钟", "")
     return values
 
 
+SWEEP_KEYS = {"基准": "base", "更深": "deeper", "块长128": "block128", "GPU规模": "gpu"}
+
+
+def sweep_facts():
+    """v11 的四套配方和练 4 倍久的那一次：每一套的步数、训练时间（R）、最后的损失和格律；练得久的那一次，
+    损失第一次降到基准练完时那么低是在第几步、那时的格律，整首合格式的第一首出现在第几步。"""
+    values = {}
+    for name, key in SWEEP_KEYS.items():
+        row = sweep()[name]
+        last = row["curve"][-1]
+        values.update({f"sweep_{key}_steps": f"{last['step']}", f"sweep_{key}_r": f"{row['seconds'] / row['r']:.1f}",
+                       f"sweep_{key}_val": f"{last['val_loss']:.2f}", f"sweep_{key}_phrase": f"{last['phrase']:.2f}",
+                       f"sweep_{key}_whole": f"{last['whole']:.2f}", f"sweep_{key}_step_seconds": f"{row['seconds'] / last['step']:.1f}"})
+    long = run("form_sweep_long.json")[0]
+    curve = long["curve"]
+    base_val = sweep()["基准"]["curve"][-1]["val_loss"]
+    match = next(p for p in curve if p["val_loss"] <= base_val)
+    first_whole = next((p for p in curve if p["whole"] > 0), None)
+    values.update({"long_steps": f"{curve[-1]['step']}", "long_val": f"{curve[-1]['val_loss']:.2f}",
+                   "long_phrase": f"{curve[-1]['phrase']:.2f}", "long_whole": f"{curve[-1]['whole']:.2f}",
+                   "long_r": f"{long['seconds'] / long['r']:.1f}", "long_match_step": f"{match['step']}",
+                   "long_match_val": f"{match['val_loss']:.2f}", "long_match_phrase": f"{match['phrase']:.2f}",
+                   "long_first_whole": f"{first_whole['step']}" if first_whole else "（没有）"})
+    return values
+
+
 def earlier_facts(earlier):
-    """上一台机器（只有 AVX2 的 EPYC）上量的 CPU 配方：只在 docs/v12.md 的来历里说。"""
-    if not earlier:
-        return {}
-    row = earlier[0]
-    return {"cpu_minutes": f"{row['seconds'] / 60:.0f}", "cpu_r": f"{row['seconds'] / row['r']:.1f}", "r": f"{row['r']:.0f}"}
+    """别的机器上量的 CPU 配方（只在 docs/v12.md 的来历里说）：每一种 CPU 几遍的中位数，{avx512|avx2}_{minutes|r|rsec|val}。"""
+    values = {}
+    for key, cpu in (("avx512", "AMD EPYC"), ("avx2", "AMD EPYC（只有 AVX2）")):
+        rows = [row for row in earlier if row["machine"]["cpu"] == cpu]
+        if rows:
+            values.update({f"{key}_minutes": f"{statistics.median(row['seconds'] for row in rows) / 60:.0f}",
+                           f"{key}_r": f"{statistics.median(row['seconds'] / row['r'] for row in rows):.1f}",
+                           f"{key}_rsec": f"{statistics.median(row['r'] for row in rows):.0f}"})
+            if all("val_loss" in row for row in rows):
+                values[f"{key}_val"] = f"{rows[0]['val_loss']:.4f}"
+    return values
 
 
 # --- 学习路径：每一站要几分钟 -------------------------------------------------------------------------------
@@ -432,6 +468,16 @@ def sweep_table(rows=None):
     return "\n".join(lines)
 
 
+def form_long_curve():
+    """练 4 倍久的那一次，每一次评估：步数、训练时间（R）、验证集损失、格律。"""
+    long = run("form_sweep_long.json")[0]
+    r_per_step = long["seconds"] / long["r"] / long["curve"][-1]["step"]
+    lines = ["| 步数 | 训练时间 | 验证集损失 | 逐句 | 整首 |", "|---:|---:|---:|---:|---:|"]
+    for p in long["curve"][1:]:
+        lines.append(f"| {p['step']} | {p['step'] * r_per_step:.1f} R | {p['val_loss']:.4f} | {p['phrase']:.2f} | {p['whole']:.2f} |")
+    return "\n".join(lines)
+
+
 def attention_reading():
     row = tries()["python learners/attention_heatmap.py"]
     text = f"这是快速开始训练出的模型读“大江东去，浪淘尽，千古风流人物。”：{heads_text(row['heads'])}。"
@@ -454,6 +500,7 @@ def resume_command():
     return f"```bash\npython babygpt_v12_wandb.py {scaffold.CPU_RECIPE} --resume && python {SAMPLER}\n```"
 
 
+HAND_WRITTEN = {"learning-path"}  # 手写的一段，标记只是让人（和 path_rows）找得到它；里面的数照样由 <!--名字--> 写
 BLOCKS = {
     "quick-start": quick_start,
     "quick-start-en": lambda: quick_start(english=True),
@@ -467,6 +514,7 @@ BLOCKS = {
     "form-summary": form_summary,
     "form-samples": form_samples,
     "form-sweep": sweep_table,
+    "form-long-curve": form_long_curve,
     "attention-reading": attention_reading,
 }
 
@@ -488,7 +536,7 @@ def cpu_recipe_line():
 
 def gpu_recipe_line():
     f = facts()
-    return (f"GPU 配方下（一块 H200，整条命令 {f['gpu_seconds']} 秒，约 {f['gpu_tokens']} tokens/s）：验证集损失 {f['gpu_val']}，"
+    return (f"GPU 配方下（v12 同样的模型和训练，一块 H200 上 {v12.Config().max_iters} 步，整条命令 {f['gpu_seconds']} 秒）：验证集损失 {f['gpu_val']}，"
             f"训练损失 {f['gpu_train']}。")
 
 
@@ -525,7 +573,7 @@ def render_docstring(file, source):
 def render_page(text):
     """一页 markdown：每一段、每一个数都按运行记录重写。"""
     values = facts()
-    text = BLOCK.sub(lambda m: m.group(1) + BLOCKS[m.group(2)]() + m.group(4), text)
+    text = BLOCK.sub(lambda m: m.group(0) if m.group(2) in HAND_WRITTEN else m.group(1) + BLOCKS[m.group(2)]() + m.group(4), text)
     return INLINE.sub(lambda m: m.group(1) + values[m.group(2)] + m.group(4), text)
 
 

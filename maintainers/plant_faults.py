@@ -143,20 +143,21 @@ def run_suite(folder, timeout):
     return proc.returncode, (failed[0] if failed else ""), time.perf_counter() - start, proc.stdout[-3000:]
 
 
-def caught_again(name, test_id, timeout=300):
-    """只重跑记录里第一个发现这种错误的测试：没种错误的拷贝里它必须通过，种了错误的拷贝里它必须失败。
-    返回 (对照通过了吗, 种了之后失败了吗)。tests/test_pages.py 拿几种错误这样抽查，faults.json 才不只是一份旧记录。"""
-    results = []
-    for planted in (None, name):
+def caught_again(pairs, timeout=300):
+    """抽查：pairs 是 [(错误, 记录里第一个发现它的测试)]。没种错误的拷贝里这些测试必须都通过；每一种错误种进一份新拷贝，
+    它的那个测试必须失败。返回 (对照通过了吗, {错误: 种了之后失败了吗})。tests/test_pages.py 这样抽查，faults.json 才不只是一份旧记录。"""
+
+    def pytest_in_copy(planted, test_ids):
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             copy_of_the_repository(folder)
             if planted:
                 plant(planted, folder)
-            proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", test_id], cwd=folder,
-                                  capture_output=True, text=True, timeout=timeout)
-            results.append(proc.returncode)
-    return results[0] == 0, results[1] not in (0, 5)  # 5：一个测试都没收集到，不算“发现了”
+            return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *test_ids], cwd=folder,
+                                  capture_output=True, text=True, timeout=timeout).returncode
+
+    control = pytest_in_copy(None, [test_id for _, test_id in pairs]) == 0
+    return control, {name: pytest_in_copy(name, [test_id]) not in (0, 5) for name, test_id in pairs}  # 5：没收集到测试，不算
 
 
 def suite_with(name, timeout):

@@ -36,18 +36,26 @@ def measured_elsewhere(command):
 
 
 def run_until_estimate(command, threads):
-    """运行 v11（GPU 配方），看到 CPU 上的估计（“注意：……”）就按 Ctrl-C。返回 {秒数, 估计的那一行}。"""
+    """运行 v11（GPU 配方），看到 CPU 上的估计（“注意：……”）就按 Ctrl-C，和学习路径上说的一样。
+    返回 {估计的那一行, 秒数：学习者等到这一行要多久}。Ctrl-C 落在第 0 步的评估里时，那一课接住它、用学到的参数写两段
+    才退出；偶尔它落进 Python 的垃圾回收里被吞掉，所以 30 秒还没退出就再按一次（学习者也会这样）。"""
     env = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1", **({"OMP_NUM_THREADS": str(threads)} if threads else {})}
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, *shlex.split(command)[1:]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=env, cwd=ROOT)
-    line = ""
+    line, seconds = "", None
     for line in proc.stdout:
         if line.startswith("注意："):
+            seconds = time.perf_counter() - t0
             proc.send_signal(signal.SIGINT)
             break
-    proc.communicate()
-    return {"kind": "estimate", "line": line.strip(), "seconds": time.perf_counter() - t0}
+    while True:
+        try:
+            proc.communicate(timeout=30)
+            break
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGINT)
+    return {"kind": "estimate", "line": line.strip(), "seconds": seconds, "exit_seconds": time.perf_counter() - t0}
 
 
 def run_try(command, threads):
