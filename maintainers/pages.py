@@ -27,7 +27,7 @@ import babygpt_v12_wandb as v12  # noqa: E402
 import scaffold  # noqa: E402
 
 PAGES = ["README.md", "data/README.md", "docs/ladder.md", "docs/form.md", "docs/lessons.md", "docs/v12.md", "docs/kvcache.md", "docs/recipe.md"]
-BLOCK = re.compile(r"(<!-- ([\w-]+) -->\n)(.*?)(\n<!-- /\2 -->)", re.S)
+BLOCK = re.compile(r"(<!-- ([\w-]+) -->\n)(.*?)(<!-- /\2 -->)", re.S)
 INLINE = re.compile(r"(<!--(\w+)-->)(.*?)(<!--/-->)")
 TRY_RECIPES = ("基准", "更深", "块长128", "GPU规模")  # v11 的“试一试”比的四套（learners/form_sweep.py 的 RECIPES）
 
@@ -356,9 +356,9 @@ def ladder_table(rows=None):
 
 def lesson_samples():
     """每一课在默认设置下训练完，从“春江”写出的开头（梯子第一遍的记录；同一个种子，每一遍都一样）。"""
-    lines = ["| 课 | 从“春江”写下去（默认设置，同一个种子；换行写成 /） |", "|---|---|"]
+    lines = ["| 课 | 从“春江”写下去（默认设置，同一个种子；换行写成 /，一首词写完的空行写成 ‖） |", "|---|---|"]
     for row in run("ladder.json")[0]:
-        text = row["samples"]["春江"][:48].replace("\n", " / ")
+        text = re.sub(r"\n\n+", " ‖ ", row["samples"]["春江"][:48]).replace("\n", " / ")
         lines.append(f"| v{row['lesson']} | {text}… |")
     return "\n".join(lines)
 
@@ -573,7 +573,7 @@ def render_docstring(file, source):
 def render_page(text):
     """一页 markdown：每一段、每一个数都按运行记录重写。"""
     values = facts()
-    text = BLOCK.sub(lambda m: m.group(0) if m.group(2) in HAND_WRITTEN else m.group(1) + BLOCKS[m.group(2)]() + m.group(4), text)
+    text = BLOCK.sub(lambda m: m.group(0) if m.group(2) in HAND_WRITTEN else f"{m.group(1)}{BLOCKS[m.group(2)]()}\n{m.group(4)}", text)
     return INLINE.sub(lambda m: m.group(1) + values[m.group(2)] + m.group(4), text)
 
 
