@@ -73,7 +73,7 @@ class Recorder:
         self.steps.append({"attention": [], "residual": []})
 
     def logits(self, module, args, out):  # 这一步的打分：最后一个位置 (V,)
-        self.steps[-1]["logits"] = out[0, -1].detach().clone()
+        self.steps[-1]["logits"] = out[0, -1].detach().float().cpu()
 
     def attention(self, module, args, out):
         x, cache, pos = args
@@ -82,10 +82,10 @@ class Recorder:
         q = F.linear(x[:, -1:], cache.qkv_weight[:C]).view(B, 1, n_head, C // n_head).transpose(1, 2)  # (1, nh, 1, hs)
         k = cache.k[:, :, : pos + T]  # (1, nh, L, hs)：这一步看得到的全部
         wei = F.softmax(q @ k.transpose(-2, -1) * k.shape[-1] ** -0.5, dim=-1)  # (1, nh, 1, L)
-        self.steps[-1]["attention"].append(wei[0, :, 0].detach().clone())  # (nh, L)
+        self.steps[-1]["attention"].append(wei[0, :, 0].detach().float().cpu())  # (nh, L)
 
     def residual(self, module, args, out):
-        self.steps[-1]["residual"].append(out[0, -1].detach().clone())  # (C,)
+        self.steps[-1]["residual"].append(out[0, -1].detach().clone())  # (C,)，还在模型所在的设备上
 
     def remove(self):
         for hook in self.hooks:
@@ -132,7 +132,7 @@ def watch(model, chars, ids, config, generator, forms=None):
     form = sampler.FormConstraint(forms, chars) if forms else None  # 按词牌写时，重放一遍，得到每一步允许的字
     residual = torch.stack([torch.stack(step["residual"]) for step in steps])  # (步数, 层数, C)
     with torch.inference_mode():  # 每一层的猜测，一次算完：(步数, 层数, V)
-        lens = F.softmax(model.lm_head(model.ln_f(residual)), dim=-1)
+        lens = F.softmax(model.lm_head(model.ln_f(residual)), dim=-1).float().cpu()
     context = list(ids)
     out = []
     for i, (step, token) in enumerate(zip(steps, new_ids)):
