@@ -115,13 +115,16 @@ def plant(name, folder):
 
 
 def copy_of_the_repository(folder):
-    """工作区里 git 管着的和还没加进去的文件（不含被忽略的：检查点、wandb 的记录……）。"""
+    """工作区里 git 管着的和还没加进去的文件（不含被忽略的：检查点、wandb 的记录……），拷进 folder。"""
     listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
                             capture_output=True, text=True, check=True).stdout.split("\0")
     for name in filter(None, listed):
         if (ROOT / name).is_file():
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, folder / name)
+    # 拷贝也是一个 git 仓库（和 CI 的克隆一样）：有的测试用 git ls-files 查顶层放了什么
+    for command in (["git", "init", "-q"], ["git", "add", "-A"]):
+        subprocess.run(command, cwd=folder, check=True, capture_output=True)
 
 
 # 两种测试不查行为，跑的时候不算：查“每种错误还种得进去”的那个测试，在种了错误的拷贝里必然失败（它查的是这个工具）；
