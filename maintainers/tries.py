@@ -96,6 +96,7 @@ def main(argv=None):
         file = STATIONS[station]
         commands = [command for _, command in exercises(file) if not measured_elsewhere(command)]
         commands += [STATION_RUNS[station]] if station in STATION_RUNS else []
+        commands = list(dict.fromkeys(commands))  # 这一站自己的命令也可能就是它的一条“试一试”
         for command in commands:
             if command not in done:  # 同一条命令在几站里出现（v1 的 1000 步也是 v2 的对照）：只跑一次
                 done[command] = run_try(command, args.threads)
