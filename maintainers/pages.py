@@ -202,6 +202,7 @@ def facts():
     for row in run("seeds.json")[0]:
         seeds.setdefault(row["seed"], {})[row["lesson"]] = final(row)[1]
     dropout_cost = sorted(v[10] - v[9] for v in seeds.values())
+    same = [n for n in sorted(seeds[1337]) if seeds[1337][n] == lad[n][1]]  # 默认种子、1 个线程：和梯子（2 个线程）逐位相同的课
     ends = {row["name"]: row for row in run("line_ends.json")}
     stability = {(row["lesson"], row["extra"]): final(row) for row in run("stability.json")[0]}
     earlier = run("cpu_recipe.json").get("earlier", [])
@@ -234,6 +235,9 @@ def facts():
         "dropout_ladder": f"{abs(lad[10][1] - lad[9][1]):.3f}",
         "dropout_ladder_sign": "低" if lad[10][1] < lad[9][1] else "高",
         "dropout_seeds": f"{dropout_cost[0]:+.3f} 到 {dropout_cost[-1]:+.3f}",
+        "dropout_seeds_higher": f"{sum(cost > 0 for cost in dropout_cost)}",
+        "seeds_same": "、".join(f"v{n}" for n in same) or "没有一课",
+        "seeds_differ": "、".join(f"v{n}" for n in sorted(seeds[1337]) if n not in same) or "没有一课",
         "v6_longer": f"{stability[(6, '')][1]:.2f}",
         "v6_stretched": f"{stability[(6, '--lr_decay_iters 16000')][1]:.2f}",
         "v6_stretched_train": f"{stability[(6, '--lr_decay_iters 16000')][0]:.2f}",
