@@ -1,6 +1,6 @@
 """测试是不是真的：故意把一种行为改坏（在仓库的一份拷贝里），跑 README 的测试命令，看测试能不能发现。
 
-    python maintainers/plant_faults.py              # 每一种错误各种一遍，2 核 CPU 上约二十分钟
+    python maintainers/plant_faults.py              # 每一种错误各种一遍，2 核 CPU 上约 45 分钟
     python maintainers/plant_faults.py --list       # 只列出有哪些错误
     python maintainers/plant_faults.py --only 学习率为0 答案就是输入
     python maintainers/plant_faults.py --json faults.json

@@ -1,7 +1,7 @@
 """换种子：v1、v4、v6、v7、v9、v10 按默认设置、换几个种子各跑一遍。梯子的结论（v4 好于 v1、v7 好于 v6）换种子也成立吗，
 dropout 的代价（v10 − v9）随种子变多少。docs/ladder.md 的“换种子”表由它存下的记录写出。
 
-    python maintainers/seeds.py --seeds 1337 1 2 --threads 1 --json docs/runs/seeds.json   # 2 核 CPU 上约半小时
+    python maintainers/seeds.py --seeds 1337 1 2 --threads 1 --json docs/runs/seeds.json   # 2 核 CPU 上约 1 小时
 """
 
 import argparse

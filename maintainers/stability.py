@@ -1,7 +1,7 @@
 """训练更久：v5–v10 各训练默认步数的 4 倍（16000 步），其余不变；再加一次 v6 把余弦衰减也拉长到 16000 步
 （1e-2 上下的学习率持续得更久）。训练更久会不会发散？docs/ladder.md 的“训练更久”表由它存下的记录写出。
 
-    python maintainers/stability.py --threads 2 --json docs/runs/stability.json   # 2 核 CPU 上约 45 分钟
+    python maintainers/stability.py --threads 2 --json docs/runs/stability.json   # 2 核 CPU 上约 1 小时 15 分钟
 """
 
 import argparse
