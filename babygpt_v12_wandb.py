@@ -10,7 +10,7 @@
   --max_iters 可以调大。检查点和命令对不上时，只说一句为什么，什么都不动。
     diff babygpt_v11_hyper_params.py babygpt_v12_wandb.py  # 只看代码：python learners/code_diff.py 12
 
-CPU 配方就是 README 快速开始的命令（n_embed 96、4 头、4 层、block_size 64、batch 16、学习率 3e-3、不用 dropout、7300 步）：
+CPU 配方就是 README 快速开始的命令（n_embed 96、4 头、4 层、block_size 64、batch 16、学习率 3e-3、不用 dropout、7300 步）。
 CPU 配方下（2 核 CPU，8 到 9 分钟，14.1 R）：验证集损失 4.0845，训练损失 3.8826，比入门脚本数出来的 bigram（4.85）低 0.77。
 两个配方为什么这样选：docs/v12.md。
 

@@ -52,9 +52,11 @@ def form(out):
     runs = [row for row in load_run("form_sweep.json") if row["label"] != "GPU规模"] + load_run("form_sweep_long.json")
     fig, (form_ax, loss_ax) = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained")
     for result, color in zip(runs, plt.get_cmap("tab10").colors):
-        label = result["label"] + (f"（{result['budget']:g} 倍时间）" if result.get("budget", 1) != 1 else "")
-        if "machine" in result:  # 别的机器上量的（那时 budget 记的是 R），R 也是那台机器的
-            label = f"{result['label']}（{result['curve'][-1]['step']} 步，{result['machine']['cpu']} 上量的）"
+        label = result["label"]
+        if "machine" in result:  # 别的机器上量的：说是哪台机器（那时的 budget 记的是 R，不是倍数），横轴的 R 也是那台机器的
+            label += f"（{result['curve'][-1]['step']} 步，{result['machine']['cpu']} 上量的）"
+        elif result.get("budget", 1) != 1:
+            label += f"（{result['budget']:g} 倍时间）"
         curve = [p for p in result["curve"] if p["step"] > 0]
         r_per_step = result["seconds"] / result["r"] / result["curve"][-1]["step"]
         rs = [p["step"] * r_per_step for p in curve]
