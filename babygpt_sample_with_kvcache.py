@@ -50,8 +50,9 @@ class LayerCache:  # 新增
         heads = attention.heads
         n_head, head_size = len(heads), heads[0].key.out_features
         block_size = heads[0].tril.shape[0]
-        self.k = torch.zeros(batch_size, n_head, block_size, head_size, device=device)  # (B, nh, block_size, hs)
-        self.v = torch.zeros(batch_size, n_head, block_size, head_size, device=device)  # (B, nh, block_size, hs)
+        like = dict(device=device, dtype=heads[0].key.weight.dtype)  # 和权重同一种浮点数（测试里用 float64）
+        self.k = torch.zeros(batch_size, n_head, block_size, head_size, **like)  # (B, nh, block_size, hs)
+        self.v = torch.zeros(batch_size, n_head, block_size, head_size, **like)  # (B, nh, block_size, hs)
         weights = [h.query.weight for h in heads] + [h.key.weight for h in heads] + [h.value.weight for h in heads]
         self.qkv_weight = torch.cat(weights)  # 3 * n_head 个 (hs, C) -> (3C, C)
 
@@ -352,20 +353,24 @@ def load_checkpoint(path, device):
 
 
 @dataclass
-class Config:
+class Decoding:  # 怎么写：这个采样器和 learners/watch.py（把写的过程存成网页）共用
     ckpt_path: str = option("model.pth", "babygpt_v12_wandb.py 保存的检查点")
-    prompt: tuple = option((), "直接用这个开头写，不进入交互；可以重复给出多个")
     max_new_tokens: int = option(300, "每次最多写多少个字；最长的词牌莺啼序连标点约 280 字")
     write_on: bool = option(False, "写完一首词（出现空行）也不停，一直写满 --max_new_tokens 个字")
     temperature: float = option(0.8, "温度：小于 1 更保守，大于 1 更大胆；0 表示贪心（总选最可能的字）")
     top_k: int = option(0, "只在分数最高的 k 个字里抽，0 表示不限")
     seed: int = option(1337, "随机种子：同样的种子，整次运行写出同样的字")
-    device: str = option("auto", "auto（依次尝试 cuda、mps、cpu）、cuda、mps 或 cpu")
-    no_cache: bool = option(False, "不用 KV 缓存，每一步重算整个上下文（v12 的写法）")
-    compare: bool = option(False, "同一个开头、同样的随机数，有缓存和没缓存各写一次，比较速度和结果")
     tune: str = option(None, "按这个词牌的格式写一首（约束解码），如 --tune 浣溪沙；交互时输入《浣溪沙》也一样")
     free: bool = option(False, "按词牌写时不加约束，让模型自己写，写完再说格式在哪里不合")
     tunes: str = option(DEFAULT_TUNES, "词牌的格式表")
+
+
+@dataclass
+class Config(Decoding):
+    prompt: tuple = option((), "直接用这个开头写，不进入交互；可以重复给出多个")
+    device: str = option("auto", "auto（依次尝试 cuda、mps、cpu）、cuda、mps 或 cpu")
+    no_cache: bool = option(False, "不用 KV 缓存，每一步重算整个上下文（v12 的写法）")
+    compare: bool = option(False, "同一个开头、同样的随机数，有缓存和没缓存各写一次，比较速度和结果")
 
 
 def prepare_prompt(text, chars, block_size):
@@ -487,6 +492,8 @@ def respond(model, chars, text, args, generator):
 
 def main(argv=None):
     args = parse_args(Config, argv, __doc__)
+    if args.tune is not None and (args.prompt or not args.tune.strip("《》")):
+        fail("--tune 要一个词牌名（如 --tune 浣溪沙），而且不能和 --prompt 一起用")
     device = pick_device(args.device)
     model, chars, checkpoint = load_checkpoint(args.ckpt_path, device)
     tune = args.tune.strip("《》") if args.tune else None  # --tune 浣溪沙 和 --tune 《浣溪沙》 一样

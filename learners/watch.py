@@ -42,18 +42,9 @@ FONT = course.ROOT / "data" / "fonts" / "wqy-microhei-ci.ttf"  # 仓库自带的
 
 
 @dataclass
-class Config:
-    ckpt_path: str = option("model.pth", "babygpt_v12_wandb.py 保存的检查点")
+class Config(sampler.Decoding):  # 写的参数和采样器的一样（同一个类）；网页只写一首，开头只有一个
     prompt: str = option("", "开头；不给就从头写一首（先写词牌名和作者）")
-    max_new_tokens: int = option(300, "最多写多少个字")
-    write_on: bool = option(False, "写完一首词（出现空行）也不停，一直写满 --max_new_tokens 个字")
-    temperature: float = option(0.8, "温度：小于 1 更保守，大于 1 更大胆；0 表示贪心")
-    top_k: int = option(0, "只在分数最高的 k 个字里抽，0 表示不限")
-    seed: int = option(1337, "随机种子：和采样器一样，同样的种子写出同样的字")
     device: str = option("cpu", "cpu、cuda 或 mps（网页在哪儿算都一样）")
-    tune: str = option(None, "按这个词牌的格式写（约束解码），如 --tune 浣溪沙")
-    free: bool = option(False, "和 --tune 一起：不加约束，让模型自己写")
-    tunes: str = option(sampler.DEFAULT_TUNES, "词牌的格式表")
     out: str = option("watch.html", "网页写到哪里")
 
 
@@ -209,6 +200,8 @@ def page(data, meta):
 
 def main(argv=None):
     config = parse_args(Config, argv, __doc__)
+    if config.tune is not None and (config.prompt or not config.tune.strip("《》")):
+        fail("--tune 要一个词牌名（如 --tune 浣溪沙），而且不能和 --prompt 一起用")
     device = pick_device(config.device)
     model, chars, checkpoint = sampler.load_checkpoint(config.ckpt_path, device)
     forms, tune = None, config.tune.strip("《》") if config.tune else None

@@ -11,6 +11,7 @@
 """
 
 import argparse
+import fnmatch
 import json
 import shutil
 import subprocess
@@ -114,17 +115,29 @@ def plant(name, folder):
         path.write_text(text, encoding="utf-8")
 
 
-def copy_of_the_repository(folder):
-    """工作区里 git 管着的和还没加进去的文件（不含被忽略的：检查点、wandb 的记录……），拷进 folder。"""
+def files_of_the_course():
+    """工作区里 git 管着的和还没加进去的文件（不含被忽略的：检查点、wandb 的记录……），相对 ROOT 的路径。
+    下载的压缩包里没有 .git：走一遍目录，跳过 .gitignore 忽略的和以点开头的缓存（.ci 除外）。"""
     listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.split("\0")
-    for name in filter(None, listed):
-        if (ROOT / name).is_file():
-            (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, folder / name)
-    # 拷贝也是一个 git 仓库（和 CI 的克隆一样）：有的测试用 git ls-files 查顶层放了什么
-    for command in (["git", "init", "-q"], ["git", "add", "-A"]):
-        subprocess.run(command, cwd=folder, check=True, capture_output=True)
+                            capture_output=True, text=True)
+    if (ROOT / ".git").exists() and listed.returncode == 0:
+        return [name for name in listed.stdout.split("\0") if name and (ROOT / name).is_file()]
+    ignored = [line.strip() for line in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.startswith("#")]
+
+    def kept(depth, part):  # 以 / 开头的规则只管顶层
+        hit = any(fnmatch.fnmatch(part, rule.strip("/")) for rule in ignored if depth == 0 or not rule.startswith("/"))
+        return not hit and (part in (".ci", ".gitignore") or not part.startswith("."))
+
+    return [str(path.relative_to(ROOT)) for path in ROOT.rglob("*")
+            if path.is_file() and all(kept(depth, part) for depth, part in enumerate(path.relative_to(ROOT).parts))]
+
+
+def copy_of_the_repository(folder):
+    """课程的文件（files_of_the_course）拷进 folder。"""
+    for name in files_of_the_course():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, folder / name)
 
 
 # 两种测试不查行为，跑的时候不算：查“每种错误还种得进去”的那个测试，在种了错误的拷贝里必然失败（它查的是这个工具）；

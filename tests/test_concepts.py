@@ -78,17 +78,20 @@ def test_the_lessons_arithmetic_is_its_concept_written_with_torch_functional_ops
     """第 n 课的前向 = 用 F.* 照着前 n 课的概念另写的一遍（logits 和交叉熵都一样）。"""
     n = int(name.split("_")[1][1:])
     _, model = lesson(name, tiny_model, randomized, n_layer=3)
+    model.double()  # float64：两种写法的舍入误差在 1e-12 以下，换一台 CPU（另一套 float32 算子）也一样对得上
     idx = torch.randint(VOCAB, (2, 8))
     targets = torch.randint(VOCAB, (2, 8))
     logits, loss = model(idx, targets)
     expected = reference_logits(model, idx, n)
-    torch.testing.assert_close(logits, expected, rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(loss, F.cross_entropy(expected.flatten(0, 1), targets.flatten()), rtol=1e-4, atol=1e-5)
+    assert logits.dtype == expected.dtype == torch.float64
+    torch.testing.assert_close(logits, expected, rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(loss, F.cross_entropy(expected.flatten(0, 1), targets.flatten()), rtol=1e-9, atol=1e-9)
 
 
 def test_the_reference_tells_the_concepts_apart(tiny_model, randomized):
     """上面的检查不是空的：拿 v9 的参数、照 v8 的概念（没有 LayerNorm）算，或照 v6 的概念（没有残差）算，都对不上。"""
     _, model = lesson("babygpt_v9_layer_norm", tiny_model, randomized, n_layer=3)
+    model.double()
     idx = torch.randint(VOCAB, (2, 8))
     logits, _ = model(idx)
     for n in (6, 8):

@@ -96,7 +96,7 @@ def pieces_text(n_poems, lines_per_poem):
 def test_the_split_changes_at_exactly_100_pieces_and_100_lines():
     split_text = scaffold.split_text
     parts, how = split_text(pieces_text(100, 2))  # 100 段：按段分
-    assert "每 10 首词" in how and "共 100 段" in how
+    assert "每 10 段里的第 10 段" in how and "共 100 段" in how
     assert parts["val"].count("\n\n") == 10 and parts["val"].startswith("第9首第0句。\n第9首第1句。\n\n第19首")
     text = pieces_text(99, 2)  # 99 段、197 行（含空行）：按行分
     parts, how = split_text(text)
@@ -121,7 +121,7 @@ def test_main_trains_on_a_legacy_encoding_and_says_which_in_the_first_line(name,
     path.write_bytes(to_bytes(poems))
     out = run(name, path)
     first = out.splitlines()[0]
-    assert first.startswith(f"读入 {path}（{reported}）") and "每 10 首词" in first
+    assert first.startswith(f"读入 {path}（{reported}）") and "每 10 段里的第 10 段" in first
     assert "验证集平均负对数似然" in out if name == "primer" else "val loss" in out
 
 

@@ -57,7 +57,7 @@ def test_split_holds_out_every_tenth_whole_poem_like_the_lessons():
     splits, how = scaffold.split_text("\n".join(poems))  # 词与词之间隔一个空行，和 data/ci.txt 一样
     assert splits["val"].startswith("词9\n第9句。\n\n词19\n第19句。\n\n")  # 第 10、20 首，整首，连同后面的空行
     assert splits["val"].count("\n\n") == 10 and splits["train"].count("\n\n") == 90 and "词9\n" not in splits["train"]
-    assert "每 10 首词" in how and "100 段" in how
+    assert "每 10 段里的第 10 段" in how and "100 段" in how
 
 
 def test_batch_shift():
