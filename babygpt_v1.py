@@ -121,7 +121,7 @@ class CharTokenizer:
 
 def get_batch(data, batch_size, block_size, device, generator=None):
     """随机取 batch_size 段长为 block_size 的文字；y 是 x 整体右移一个字，也就是每个位置的答案。
-    默认每步 32 段 × 16 个字 = 512 个字，走 4000 步：注意力比 bigram 学得慢，要走这么多步，它的好处才显出来。"""
+    每步看 batch_size × block_size 个字（默认值在 Config 里）：注意力比 bigram 学得慢，要走几千步，它的好处才显出来。"""
     ix = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
     x = torch.stack([data[i : i + block_size] for i in ix])  # (B, T)
     y = torch.stack([data[i + 1 : i + block_size + 1] for i in ix])  # (B, T)

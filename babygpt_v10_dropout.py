@@ -5,7 +5,7 @@
 评估和生成时 model.eval() 会关掉它，所以同样的输入总得到同样的输出。
     diff babygpt_v9_layer_norm.py babygpt_v10_dropout.py  # 只看代码：python learners/code_diff.py 10
 
-默认设置下（2 核 CPU，约 123 秒，2.7 R）：验证集损失 4.5603，训练损失 4.5131。
+默认设置下（2 核 CPU，约 117 秒，2.7 R）：验证集损失 4.5603，训练损失 4.5131。
 
 默认设置下还谈不上过拟合：4000 步只看了 205 万个字，训练集有 186 万个，刚刚一遍多一点。这时 dropout 帮不上忙，
 每一步丢掉一成的数，学得少一点；和 v9 差多少，要看抽到的随机数（换种子的比较：docs/lessons.md 的 v10）。
@@ -204,7 +204,7 @@ class CharTokenizer:
 
 def get_batch(data, batch_size, block_size, device, generator=None):
     """随机取 batch_size 段长为 block_size 的文字；y 是 x 整体右移一个字，也就是每个位置的答案。
-    默认每步 32 段 × 16 个字 = 512 个字，走 4000 步：注意力比 bigram 学得慢，要走这么多步，它的好处才显出来。"""
+    每步看 batch_size × block_size 个字（默认值在 Config 里）：注意力比 bigram 学得慢，要走几千步，它的好处才显出来。"""
     ix = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
     x = torch.stack([data[i : i + block_size] for i in ix])  # (B, T)
     y = torch.stack([data[i + 1 : i + block_size + 1] for i in ix])  # (B, T)

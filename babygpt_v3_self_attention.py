@@ -5,7 +5,7 @@ query 和前面每个字的 key 做点积得到注意力分数，除以 sqrt(hea
 用下三角矩阵遮住未来的字，softmax 之后按权重把 value 加起来。从这一课起，字与字开始交流。
     diff babygpt_v2_position.py babygpt_v3_self_attention.py  # 只看代码：python learners/code_diff.py 3
 
-默认设置下（2 核 CPU，约 83 秒，1.7 R）：验证集损失 4.9272，训练损失 4.8870。
+默认设置下（2 核 CPU，约 75 秒，1.7 R）：验证集损失 4.9272，训练损失 4.8870。
 
 比 v1、v2 还略差一点，这是这一课要看懂的地方。这里还没有残差连接（v7），“当前这个字是什么”
 也得经过注意力才能传到 lm_head；而注意力的输出是前面各字 value 的加权平均。只有一个头，它就得二选一：
@@ -146,7 +146,7 @@ class CharTokenizer:
 
 def get_batch(data, batch_size, block_size, device, generator=None):
     """随机取 batch_size 段长为 block_size 的文字；y 是 x 整体右移一个字，也就是每个位置的答案。
-    默认每步 32 段 × 16 个字 = 512 个字，走 4000 步：注意力比 bigram 学得慢，要走这么多步，它的好处才显出来。"""
+    每步看 batch_size × block_size 个字（默认值在 Config 里）：注意力比 bigram 学得慢，要走几千步，它的好处才显出来。"""
     ix = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
     x = torch.stack([data[i : i + block_size] for i in ix])  # (B, T)
     y = torch.stack([data[i + 1 : i + block_size + 1] for i in ix])  # (B, T)

@@ -4,7 +4,7 @@
 一个头可以专门盯着当前这个字，另一个头去看前一个字、再一个头看更前面，互不干扰。
     diff babygpt_v3_self_attention.py babygpt_v4_multihead_attention.py  # 只看代码：python learners/code_diff.py 4
 
-默认设置下（2 核 CPU，约 91 秒，2.0 R）：验证集损失 4.7511，训练损失 4.6945。
+默认设置下（2 核 CPU，约 89 秒，2.0 R）：验证集损失 4.7511，训练损失 4.6945。
 
 这是第一次明显好于只看一个字的 v1：v3 的单头要在“保住当前字”和“读上下文”之间二选一，
 几个头可以分工，两样都要。
@@ -160,7 +160,7 @@ class CharTokenizer:
 
 def get_batch(data, batch_size, block_size, device, generator=None):
     """随机取 batch_size 段长为 block_size 的文字；y 是 x 整体右移一个字，也就是每个位置的答案。
-    默认每步 32 段 × 16 个字 = 512 个字，走 4000 步：注意力比 bigram 学得慢，要走这么多步，它的好处才显出来。"""
+    每步看 batch_size × block_size 个字（默认值在 Config 里）：注意力比 bigram 学得慢，要走几千步，它的好处才显出来。"""
     ix = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
     x = torch.stack([data[i : i + block_size] for i in ix])  # (B, T)
     y = torch.stack([data[i + 1 : i + block_size + 1] for i in ix])  # (B, T)

@@ -4,7 +4,7 @@
 注意力负责“字与字交流”，前馈网络负责“每个字各自消化听到的内容”，它对每个位置单独计算。
     diff babygpt_v4_multihead_attention.py babygpt_v5_feedforward.py  # 只看代码：python learners/code_diff.py 5
 
-默认设置下（2 核 CPU，约 90 秒，2.1 R）：验证集损失 4.7186，训练损失 4.6871。
+默认设置下（2 核 CPU，约 92 秒，2.1 R）：验证集损失 4.7186，训练损失 4.6871。
 
 比 v4 略好。MLP 让每个位置在注意力之后多了一次非线性的加工；可是这里仍然没有残差连接，
 当前字的信息要先穿过注意力、再穿过 MLP 才到 lm_head，多一道关，就要多花些步数才学得会。
@@ -176,7 +176,7 @@ class CharTokenizer:
 
 def get_batch(data, batch_size, block_size, device, generator=None):
     """随机取 batch_size 段长为 block_size 的文字；y 是 x 整体右移一个字，也就是每个位置的答案。
-    默认每步 32 段 × 16 个字 = 512 个字，走 4000 步：注意力比 bigram 学得慢，要走这么多步，它的好处才显出来。"""
+    每步看 batch_size × block_size 个字（默认值在 Config 里）：注意力比 bigram 学得慢，要走几千步，它的好处才显出来。"""
     ix = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
     x = torch.stack([data[i : i + block_size] for i in ix])  # (B, T)
     y = torch.stack([data[i + 1 : i + block_size + 1] for i in ix])  # (B, T)

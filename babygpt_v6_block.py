@@ -3,7 +3,7 @@
 新增：Block 类把一次注意力和一次前馈网络包在一起，BabyGPT 里用 nn.Sequential 叠 n_layer 个。
     diff babygpt_v5_feedforward.py babygpt_v6_block.py  # 只看代码：python learners/code_diff.py 6
 
-默认设置下（2 核 CPU，约 101 秒，2.3 R）：验证集损失 5.3850，训练损失 5.3372。
+默认设置下（2 核 CPU，约 103 秒，2.3 R）：验证集损失 5.3850，训练损失 5.3372。
 
 比 v5 差了一大截，这正是这一课要看到的：没有残差连接，网络越深越难训练。
 每层的权重一开始都很小，信号每穿过一层就缩小一次，两层之后几乎什么也传不到 lm_head，
@@ -192,7 +192,7 @@ class CharTokenizer:
 
 def get_batch(data, batch_size, block_size, device, generator=None):
     """随机取 batch_size 段长为 block_size 的文字；y 是 x 整体右移一个字，也就是每个位置的答案。
-    默认每步 32 段 × 16 个字 = 512 个字，走 4000 步：注意力比 bigram 学得慢，要走这么多步，它的好处才显出来。"""
+    每步看 batch_size × block_size 个字（默认值在 Config 里）：注意力比 bigram 学得慢，要走几千步，它的好处才显出来。"""
     ix = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
     x = torch.stack([data[i : i + block_size] for i in ix])  # (B, T)
     y = torch.stack([data[i + 1 : i + block_size + 1] for i in ix])  # (B, T)

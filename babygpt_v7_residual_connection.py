@@ -4,7 +4,7 @@
 “在原来的基础上改多少”；当前字的信息沿着“+”直接传到 lm_head，梯度也沿着它直接流回前面的层。
     diff babygpt_v6_block.py babygpt_v7_residual_connection.py  # 只看代码：python learners/code_diff.py 7
 
-默认设置下（2 核 CPU，约 107 秒，2.3 R）：验证集损失 4.4976，训练损失 4.4321。
+默认设置下（2 核 CPU，约 102 秒，2.3 R）：验证集损失 4.4976，训练损失 4.4321。
 
 不但收回了 v6 丢掉的，也远远好于前面每一课：注意力和 MLP 终于只需要“添上”上下文的信息，
 不必再替 lm_head 保管当前字。
@@ -188,7 +188,7 @@ class CharTokenizer:
 
 def get_batch(data, batch_size, block_size, device, generator=None):
     """随机取 batch_size 段长为 block_size 的文字；y 是 x 整体右移一个字，也就是每个位置的答案。
-    默认每步 32 段 × 16 个字 = 512 个字，走 4000 步：注意力比 bigram 学得慢，要走这么多步，它的好处才显出来。"""
+    每步看 batch_size × block_size 个字（默认值在 Config 里）：注意力比 bigram 学得慢，要走几千步，它的好处才显出来。"""
     ix = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
     x = torch.stack([data[i : i + block_size] for i in ix])  # (B, T)
     y = torch.stack([data[i + 1 : i + block_size + 1] for i in ix])  # (B, T)

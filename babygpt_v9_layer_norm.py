@@ -5,7 +5,7 @@
 这里是 GPT-2 的 pre-norm：x + f(LN(x))，残差通路本身不被归一化；原始 Transformer 是 post-norm：LN(x + f(x))。
     diff babygpt_v8_projection.py babygpt_v9_layer_norm.py  # 只看代码：python learners/code_diff.py 9
 
-默认设置下（2 核 CPU，约 112 秒，2.5 R）：验证集损失 4.5102，训练损失 4.4689。
+默认设置下（2 核 CPU，约 109 秒，2.5 R）：验证集损失 4.5102，训练损失 4.4689。
 
 和 v8 几乎一样。LayerNorm 的好处不在这么小、这么浅的模型上，而在层数多、步子大的时候。
 它也要配方配合：权重衰减管住残差通路的长度，预热让刚初始化的模型先走小步（docs/lessons.md 的 v9）。
@@ -203,7 +203,7 @@ class CharTokenizer:
 
 def get_batch(data, batch_size, block_size, device, generator=None):
     """随机取 batch_size 段长为 block_size 的文字；y 是 x 整体右移一个字，也就是每个位置的答案。
-    默认每步 32 段 × 16 个字 = 512 个字，走 4000 步：注意力比 bigram 学得慢，要走这么多步，它的好处才显出来。"""
+    每步看 batch_size × block_size 个字（默认值在 Config 里）：注意力比 bigram 学得慢，要走几千步，它的好处才显出来。"""
     ix = torch.randint(len(data) - block_size, (batch_size,), generator=generator)
     x = torch.stack([data[i : i + block_size] for i in ix])  # (B, T)
     y = torch.stack([data[i + 1 : i + block_size + 1] for i in ix])  # (B, T)

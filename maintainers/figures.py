@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from runs import ROOT, load_run
+from runs import ROOT, load_run, r_per_step
 from font import use_cjk_font
 
 import attention_heatmap  # noqa: E402  learners/ 里的脚本
@@ -58,8 +58,7 @@ def form(out):
         elif result.get("budget", 1) != 1:
             label += f"（{result['budget']:g} 倍时间）"
         curve = [p for p in result["curve"] if p["step"] > 0]
-        r_per_step = result["seconds"] / result["r"] / result["curve"][-1]["step"]
-        rs = [p["step"] * r_per_step for p in curve]
+        rs = [p["step"] * r_per_step(result) for p in curve]
         form_ax.plot(rs, [p["phrase"] for p in curve], "-o", color=color, ms=3, label=label)
         form_ax.plot(rs, [p["whole"] for p in curve], "--", color=color, alpha=0.7)
         loss_ax.plot(rs, [p["val_loss"] for p in curve], "-o", color=color, ms=3, label=label)

@@ -74,3 +74,8 @@ def save_run(path, data):
     """存一个运行记录（量具每量完一部分就存一次，出了问题也不丢）。"""
     Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"已存入 {path}", flush=True)
+
+
+def r_per_step(result):
+    """一次训练每一步花了多少 R（训练时间 ÷ 同一次量的 R ÷ 步数）：图和表的横轴把步数换成时间。"""
+    return result["seconds"] / result["r"] / result["curve"][-1]["step"]

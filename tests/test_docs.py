@@ -59,3 +59,18 @@ def test_the_readme_tells_learners_what_each_of_their_tools_does():
         if path.name not in helpers:
             assert f"`python learners/{path.name}" in section, path.name
     assert "maintainers/" in section
+
+
+def test_ci_builds_a_fresh_environment_with_the_readmes_commands_and_runs_its_test_command():
+    """.ci/run 像新用户一样：README 第 0 步建虚拟环境的那一行、README 的测试命令，都一字不差地单独成行；
+    README 在装依赖之前先说只有 CPU 时先装 CPU 版 torch。"""
+    import page_tables
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("<!-- quick-start -->")[1].split("<!-- /quick-start -->")[0]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    for command in (page_tables.VENV, page_tables.TESTS):
+        assert command in quick_start.splitlines() and command in ci, command
+    assert quick_start.index(page_tables.CPU_TORCH) < quick_start.index("pip install -r requirements.txt")
+    assert ci.index(page_tables.VENV) < ci.index(page_tables.TESTS)
+    assert "python -m pip" not in "\n".join(ci) and not any(line.startswith("python ") for line in ci)  # 用的是虚拟环境里的
