@@ -8,6 +8,8 @@
 - Ctrl-C 和 --resume：训练时按 Ctrl-C，做完手上这一步再停、存好检查点，打印接着训练的命令（加上 --resume），
   以退出码 130 结束：`v12 && 采样器` 里的采样器不会在半成品上启动。续训的最后一行和一口气训练完的逐位相同；
   --max_iters 可以调大。检查点和命令对不上时，只说一句为什么，什么都不动。
+- torchrun：torchrun --standalone --nproc_per_node N babygpt_v12_wandb.py（同样的参数）在 N 块 GPU 或 N 个 CPU 进程上
+  数据并行（DDP）地训练，多台机器也行；只有 0 号进程打印、记录、存检查点（docs/v12.md 的“多卡、多机”）。
     diff babygpt_v11_hyper_params.py babygpt_v12_wandb.py  # 只看代码：python learners/code_diff.py 12
 
 CPU 配方就是 README 快速开始的命令（n_embed 96、4 头、4 层、block_size 64、batch 16、学习率 3e-3、不用 dropout、7300 步）。
@@ -37,8 +39,10 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 from torch.nn import functional as F
+from torch.nn.parallel import DistributedDataParallel as DDP
 
-from scaffold import DEFAULT_DATA, fail, option, parse_args, pick_device, read_corpus, run_main, warn_if_slow_on_cpu
+from scaffold import (DEFAULT_DATA, any_rank, barrier, encoded_corpus, fail, from_every_rank, launcher, option, parse_args,
+                      run_main, start_distributed, sum_over_ranks, warn_if_slow_on_cpu)
 
 
 @dataclass
@@ -47,7 +51,7 @@ class Config:
     max_iters: int = option(2500, "训练多少步")
     eval_interval: int = option(500, "每隔多少步评估一次")
     eval_iters: int = option(200, "评估时每个数据集取多少个批次求平均")
-    batch_size: int = option(64, "每个批次有多少段文字")
+    batch_size: int = option(64, "每个批次有多少段文字（torchrun 时是每个进程的，一步一共 进程数 × batch_size 段）")
     block_size: int = option(256, "上下文长度：模型最多往前看多少个字")
     learning_rate: float = option(1e-3, "AdamW 的最大学习率（预热之后、衰减之前）")
     warmup_iters: int = option(100, "预热：前这么多步里学习率从 0 线性升到 learning_rate")
@@ -226,9 +230,10 @@ def get_batch(data, batch_size, block_size, device, generator=None):
 
 
 @torch.no_grad()
-def estimate_loss(model, splits, config, device):
+def estimate_loss(model, splits, config, device, rank=0, world_size=1):
     """在每个数据集上取 eval_iters 个批次求平均损失。每次评估用同一批样本，前后的数字才好比较。验证集是每 10 首词
-    里的第 10 首，和训练集出自同样的作者、同样的年代，所以两个损失只差一点点；差得多了，才是过拟合（见 v10）。"""
+    里的第 10 首，和训练集出自同样的作者、同样的年代，所以两个损失只差一点点；差得多了，才是过拟合（见 v10）。
+    多个进程（torchrun）时，第 k 批只由第 k % world_size 个进程算，各进程的结果加起来：数和一个进程算的一样。"""
     model.eval()  # 评估模式：训练专用的随机性（v10 加入的 dropout）在这里关掉
     out = {}
     for name, data in splits.items():
@@ -236,9 +241,10 @@ def estimate_loss(model, splits, config, device):
         losses = torch.zeros(config.eval_iters)
         for k in range(config.eval_iters):
             x, y = get_batch(data, config.batch_size, config.block_size, device, generator)
-            _, loss = model(x, y)
-            losses[k] = loss.item()
-        out[name] = losses.mean().item()
+            if k % world_size == rank:  # 新增：这一批归我算
+                _, loss = model(x, y)
+                losses[k] = loss.item()
+        out[name] = sum_over_ranks(losses).mean().item()  # 别的进程算的那几批，在我这里是 0：加起来就齐了
     model.train()
     return out
 
@@ -283,9 +289,11 @@ class StopBetweenSteps:
         signal.signal(signal.SIGINT, self.previous)
 
 
-def train(model, splits, config, device, run, resume=None):
+def train(model, splits, config, device, run, resume=None, rank=0, world_size=1):
     """训练到第 max_iters 步，按时评估并打印。resume 是 --resume 读进来的检查点（没有就从第 0 步开始）。
-    返回评估记录 [(步数, 训练损失, 验证损失)]、训练到了第几步，以及优化器（它的状态也要存进检查点）。"""
+    返回评估记录 [(步数, 训练损失, 验证损失)]、训练到了第几步，以及优化器（它的状态也要存进检查点）。
+    torchrun 的多个进程：每个进程一份模型，各取各的批次；DDP 在反向传播时把各进程的梯度平均，每一步之后参数处处相同。"""
+    step_model = DDP(model, device_ids=None if device == "cpu" else [device]) if world_size > 1 else model
     optimizer = make_optimizer(model, config)
     history = []
     first_step = 0
@@ -301,10 +309,11 @@ def train(model, splits, config, device, run, resume=None):
         for step in range(first_step, config.max_iters + 1):
             due = step % config.eval_interval == 0 or step == config.max_iters
             if due and not (history and history[-1][0] == step):  # 续训时，中断前评估过的那一步不再评估
-                losses = estimate_loss(model, splits, config, device)
+                losses = estimate_loss(model, splits, config, device, rank, world_size)
                 history.append((step, losses["train"], losses["val"]))
                 elapsed = time.perf_counter() - start
-                tokens_per_sec = (step - first_step) * config.batch_size * config.block_size / max(train_time, 1e-9)
+                tokens = (step - first_step) * world_size * config.batch_size * config.block_size  # 所有进程一共训练的字
+                tokens_per_sec = tokens / max(train_time, 1e-9)
                 eta = f"{elapsed / (step - first_step) * (config.max_iters - step):.0f}s" if step > first_step else "?"
                 print(f"step {step}/{config.max_iters}: train loss {losses['train']:.4f}, val loss {losses['val']:.4f}, "
                       f"{tokens_per_sec:,.0f} tokens/s, 用时 {elapsed:.0f}s, 预计还要 {eta}", flush=True)  # 马上打印出来
@@ -313,14 +322,14 @@ def train(model, splits, config, device, run, resume=None):
                              "tokens_per_sec": tokens_per_sec}, step=step)
             if step == config.max_iters:
                 break
-            if ctrl_c.requested:
+            if any_rank(ctrl_c.requested):  # 多个进程：Ctrl-C 先到哪个，大家都在这一步之后停
                 print(f"训练停在第 {step} 步（前 {step} 步都已完整做完）。", flush=True)
                 break
             t0 = time.perf_counter()
             for group in optimizer.param_groups:
                 group["lr"] = get_lr(step, config)
             x, y = get_batch(splits["train"], config.batch_size, config.block_size, device)
-            _, loss = model(x, y)
+            _, loss = step_model(x, y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             # 梯度裁剪：某一批数据给出特别大的梯度时，按比例缩短它，一步不至于把学到的东西冲掉
@@ -409,8 +418,10 @@ def set_rng_state(state):
         torch.mps.set_rng_state(state["mps"])
 
 
-def save_checkpoint(path, model, config, tokenizer, history, step, optimizer=None, run=None):
-    """保存采样器和 --resume 需要的一切。先写临时文件再改名，中途被打断也不会留下半个文件。"""
+def save_checkpoint(path, model, config, tokenizer, history, step, optimizer=None, run=None, rngs=None):
+    """保存采样器和 --resume 需要的一切。先写临时文件再改名，中途被打断也不会留下半个文件。
+    rngs：torchrun 时每个进程的随机数状态（按 rank 排），续训时各进程取回自己的那一份。"""
+    rngs = rngs or [get_rng_state()]
     checkpoint = {
         "format": "babygpt-v12",
         "config": {**asdict(config), "prompt": list(config.prompt)},
@@ -421,7 +432,9 @@ def save_checkpoint(path, model, config, tokenizer, history, step, optimizer=Non
         "history": history,  # [(步数, 训练损失, 验证损失)]
         # 下面三项给 --resume 用：优化器的动量、随机数发生器的状态、wandb 的 run id
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
-        "rng": get_rng_state(),
+        "rng": rngs[0],
+        "rng_ranks": rngs,
+        "world_size": len(rngs),  # 几个进程训练的：续训要同样多
         "wandb_run_id": run.id if run is not None else None,
     }
     tmp = f"{path}.tmp"
@@ -436,7 +449,7 @@ def save_checkpoint(path, model, config, tokenizer, history, step, optimizer=Non
 MODEL_SETTINGS = ("n_embed", "n_head", "n_layer", "block_size", "dropout")  # 决定模型长什么样的参数
 
 
-def load_for_resume(config, tokenizer):
+def load_for_resume(config, tokenizer, rank=0, world_size=1):
     """读 --resume 要接着训练的检查点。任何一项对不上就说一句为什么，然后退出，什么文件都不动。"""
     path = config.ckpt_path
     if not Path(path).exists():
@@ -455,6 +468,9 @@ def load_for_resume(config, tokenizer):
         fail(f"--resume：检查点的模型设置和命令行不一样，请用训练时的参数：{'，'.join(changed)}")
     if checkpoint["chars"] != tokenizer.chars:
         fail(f"--resume：检查点的词表和语料 {config.data} 的不一样，它不是在这份语料上训练的")
+    if checkpoint.get("world_size", 1) != world_size:  # 进程数一变，每步的字数和各进程的批次都变了，接不上原来那次训练
+        fail(f"--resume：检查点是 {checkpoint.get('world_size', 1)} 个进程训练的，现在是 {world_size} 个；用同样多的进程续训")
+    checkpoint["rng"] = checkpoint.get("rng_ranks", [checkpoint["rng"]])[rank]  # 各进程取回自己的随机数状态
     if checkpoint["step"] >= config.max_iters:
         fail(f"--resume：检查点已经训练了 {checkpoint['step']} 步，--max_iters 是 {config.max_iters}，没有要训练的了"
              "（想多训练，就把 --max_iters 调大）")
@@ -468,42 +484,51 @@ def load_for_resume(config, tokenizer):
 
 def main(argv=None):
     config = parse_args(Config, argv, __doc__)
-    device = pick_device(config.device)
-    text, parts, about = read_corpus(config)  # 读语料，分出验证集；文件或提示词有问题只说一行
-    tokenizer = CharTokenizer.from_text(text)
+    rank, world_size, device = start_distributed(config.device)  # torchrun 启动时建进程组；直接运行时是 (0, 1, 设备)
+    if world_size > config.eval_iters:
+        fail(f"{world_size} 个进程分 --eval_iters {config.eval_iters} 批评估，有的进程分不到：把 --eval_iters 调到不少于进程数")
+    chars, splits, about, length = encoded_corpus(config, CharTokenizer.from_text)  # 语料编码成文件，映射进来；有问题只说一行
+    tokenizer = CharTokenizer(chars)
     ckpt_dir = Path(config.ckpt_path).resolve().parent
     if not ckpt_dir.is_dir():  # 先检查：训练完才发现存不进去就太晚了
         fail(f"--ckpt_path 的目录 {ckpt_dir} 不存在，检查点存不进去")
-    resume = load_for_resume(config, tokenizer) if config.resume else None
+    resume = load_for_resume(config, tokenizer, rank, world_size) if config.resume else None
     print(about)  # 所有的检查都做完了，才开始打印
-    splits = {name: torch.tensor(tokenizer.encode(part), dtype=torch.long) for name, part in parts.items()}
+    if world_size > 1:
+        print(f"torchrun：{world_size} 个进程，每步一共 {world_size} × {config.batch_size} 段 × {config.block_size} 字 = "
+              f"{world_size * config.batch_size * config.block_size:,} 字（--batch_size 是每个进程的）")
 
-    torch.manual_seed(config.seed)
+    torch.manual_seed(config.seed + rank)  # 每个进程一个种子，各取各的批次；参数以 0 号进程的为准（DDP 发给大家）
     model = BabyGPT(config, len(tokenizer.chars)).to(device)
     if resume is not None:
         model.load_state_dict(resume["model"])
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"语料 {len(text):,} 字，词表 {len(tokenizer.chars):,} 字；模型 {n_params / 1e6:.2f}M 参数；设备 {device}")
+    print(f"语料 {length:,} 字，词表 {len(tokenizer.chars):,} 字；模型 {n_params / 1e6:.2f}M 参数；设备 {device}")
     print(f"初始损失应约为 ln({len(tokenizer.chars)}) = {math.log(len(tokenizer.chars)):.4f}")
 
     warn_if_slow_on_cpu(model, splits, config, device, get_batch)  # CPU 上先试跑两步：要训练很久就先说一声
-    run = init_wandb(config, resume)
-    history, step, optimizer = train(model, splits, config, device, run, resume)
+    run = init_wandb(config, resume) if rank == 0 else None  # 只有 0 号进程记录
+    history, step, optimizer = train(model, splits, config, device, run, resume, rank, world_size)
     finish_wandb(run)
     if history:
         print(f"训练结束：共 {step} 步，最后一次评估的验证集损失 {history[-1][2]:.4f}")
         if not math.isfinite(history[-1][2]):  # 损失成了 nan 或 inf：参数已经坏了，写不出字，也不该存下来
             fail(f"训练发散了（验证集损失 {history[-1][2]}）：参数已经坏了。把 --learning_rate 调小一些再试")
-    try:
-        save_checkpoint(config.ckpt_path, model, config, tokenizer, history, step, optimizer, run)
-    except OSError as e:  # 磁盘满、没有写权限……
-        fail(f"检查点存不进 {config.ckpt_path}（{e.__class__.__name__}: {e}）")
-    print(f"检查点已保存到 {config.ckpt_path}（训练了 {step} 步）")
+    rngs = from_every_rank(get_rng_state())  # 每个进程的随机数状态，续训时各取各的
+    if rank == 0:  # 只有 0 号进程写检查点（没有 DDP 那一层，和一个进程训练的一样）
+        try:
+            save_checkpoint(config.ckpt_path, model, config, tokenizer, history, step, optimizer, run, rngs)
+        except OSError as e:  # 磁盘满、没有写权限……
+            fail(f"检查点存不进 {config.ckpt_path}（{e.__class__.__name__}: {e}）")
+        print(f"检查点已保存到 {config.ckpt_path}（训练了 {step} 步）")
+    barrier()  # 等 0 号进程存完，别的进程才退出
     if step < config.max_iters:  # 按了 Ctrl-C：说怎么接着训练，以 130 退出，`v12 && 采样器` 就停在这里
         script = sys.argv[0] if argv is None else Path(__file__).name
         args = [*(sys.argv[1:] if argv is None else argv), *([] if config.resume else ["--resume"])]
-        print(f"接着训练（同一条命令加上 --resume）：{shlex.join(['python', script, *args])}")
+        print(f"接着训练（同一条命令加上 --resume）：{shlex.join([*launcher(), script, *args])}")
         sys.exit(130)
+    if rank != 0:
+        return
 
     model.eval()  # 生成时同样用评估模式
     for p in config.prompt:

@@ -7,11 +7,14 @@
 3. 语料：认得几种编码的文本文件，按整首词分出验证集，先查文件和提示词，再开始打印。
 4. CPU 上的时间估计：训练前试跑两步，太久就先说一声，并给出 CPU 上该跑的命令。
 5. Ctrl-C：训练以外的地方按下，不打印 traceback，以退出码 130 结束。
-入门脚本只用标准库，所以这里用到 torch 的地方（设备、时间估计）才在函数里导入它。
+6. v12 用的两件杂事：语料编码成一个文件、用内存映射读（多个进程共用一份）；torchrun 启动时建进程组。
+入门脚本只用标准库，所以这里用到 torch、numpy 的地方才在函数里导入它们。
 """
 
 import argparse
+import json
 import math
+import os
 import sys
 import time
 from dataclasses import field, fields
@@ -25,8 +28,8 @@ CPU_RECIPE = ("--max_iters 7300 --eval_interval 730 --eval_iters 20 --batch_size
 
 
 def fail(message):
-    """给学习者一行清楚的错误信息，然后退出（不打印 traceback）。"""
-    sys.exit(f"错误：{message}")
+    """给学习者一行清楚的错误信息，然后退出（不打印 traceback）。torchrun 的几个进程遇到同一个错误时，只有 0 号进程说。"""
+    sys.exit(f"错误：{message}" if os.environ.get("RANK", "0") == "0" else 1)
 
 
 # 1. 命令行 -------------------------------------------------------------------------------------------
@@ -38,8 +41,8 @@ def option(default, help):
 
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message):
-        # 参数写错时只打印一行说明，不打印一大段用法
-        sys.exit(f"参数错误：{message}（用 --help 查看所有参数）")
+        # 参数写错时只打印一行说明，不打印一大段用法；torchrun 的几个进程里只有 0 号说
+        sys.exit(f"参数错误：{message}（用 --help 查看所有参数）" if os.environ.get("RANK", "0") == "0" else 2)
 
 
 def parse_args(config_class, argv=None, doc=""):
@@ -215,3 +218,152 @@ def run_main(main):
     except KeyboardInterrupt:
         print("\n已中断。", file=sys.stderr)
         sys.exit(130)
+
+
+# 6. v12：编码好的语料文件、torchrun ----------------------------------------------------------------------
+
+class TokenArray:
+    """内存映射的编码文件（uint16，词表超过 65535 个字时 int32），切片时才变成 torch 的 int64：
+    get_batch 取 data[i : i + block_size] 和 len(data)，和用一整个 int64 张量时拿到的一模一样，内存却只占文件那么大，
+    同一台机器上的几个进程共用操作系统缓存里的同一份。"""
+
+    def __init__(self, array):
+        self.array = array
+
+    def __len__(self):
+        return len(self.array)
+
+    def __getitem__(self, index):
+        import numpy as np
+        import torch
+
+        return torch.from_numpy(np.asarray(self.array[index], dtype=np.int64))
+
+
+def encoded_corpus(config, make_tokenizer):
+    """读 --data，返回 (词表的字, {"train": TokenArray, "val": TokenArray}, 要打印的第一行, 语料有几个字)。
+    第一次把分好的训练集、验证集编码进 <语料>.tokens/ 里的文件（和语料的大小、修改时间对得上才算数），以后直接映射，
+    不再读、不再编码整部语料。torchrun 时每台机器只有 LOCAL_RANK 0 的进程写，其余的等它写完再来读；
+    目录写不进去时，这一次在内存里编码，照样能训练。"""
+    first = os.environ.get("LOCAL_RANK", "0") == "0"
+    if not first:
+        barrier()  # 等这台机器的 0 号进程写完
+    found = _encoded_corpus(config, make_tokenizer, write=first)
+    if first:
+        barrier()
+    return found
+
+
+def _encoded_corpus(config, make_tokenizer, write):
+    import numpy as np
+
+    folder, stat = Path(f"{config.data}.tokens"), Path(config.data).stat() if Path(config.data).is_file() else None
+    stamp = {"format": 1, "size": stat and stat.st_size, "mtime_ns": stat and stat.st_mtime_ns}
+    meta_path = folder / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    if meta.get("stamp") != stamp:
+        text, parts, about = read_corpus(config)  # 文件和提示词的检查都在这里
+        tokenizer = make_tokenizer(text)
+        dtype = np.uint16 if len(tokenizer.chars) <= 65536 else np.int32
+        arrays = {name: np.concatenate([np.array(tokenizer.encode(part[i : i + 1_000_000]), dtype=dtype)  # 每次编码 100 万字
+                                        for i in range(0, len(part), 1_000_000)]) for name, part in parts.items()}
+        meta = {"stamp": stamp, "chars": tokenizer.chars, "about": about, "dtype": np.dtype(dtype).name, "length": len(text)}
+        try:
+            if not write:
+                raise PermissionError
+            folder.mkdir(exist_ok=True)
+            for name, array in arrays.items():
+                array.tofile(folder / f"{name}.bin")
+            (folder / "meta.tmp").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+            os.replace(folder / "meta.tmp", meta_path)  # meta.json 最后写：它在，别的文件就是完整的
+        except OSError:
+            return meta["chars"], {name: TokenArray(array) for name, array in arrays.items()}, about, len(text)
+    chars = meta["chars"]
+    for p in config.prompt:
+        missing = "".join(sorted(set(p) - set(chars)))
+        if missing:
+            fail(f"提示词“{p}”里有词表中没有的字：{missing}（用 --prompt 换一个开头）")
+    splits = {name: TokenArray(np.memmap(folder / f"{name}.bin", dtype=meta["dtype"], mode="r")) for name in ("train", "val")}
+    if config.block_size >= len(splits["val"]):
+        fail(f"{config.data} 太少了：验证集只有 {len(splits['val'])} 个字，要比 --block_size ({config.block_size}) 长")
+    return chars, splits, meta["about"], meta["length"]
+
+
+def start_distributed(device_name):
+    """python 直接运行时：(0, 1, 设备)。torchrun 启动的（它设好了 RANK、LOCAL_RANK、WORLD_SIZE、MASTER_ADDR……）：
+    建进程组（CUDA 用 nccl，每个进程用 LOCAL_RANK 号 GPU；CPU 用 gloo），0 号以外的进程不往终端打印，
+    返回 (rank, world_size, 设备)。任何一个进程出错退出，torchrun 就结束其余的进程，不会有人卡在等别人。"""
+    if "RANK" not in os.environ:
+        return 0, 1, pick_device(device_name)
+    import torch
+    import torch.distributed as dist
+
+    device = pick_device(device_name)
+    if device == "mps":
+        fail("MPS 没有分布式后端（nccl、gloo 都不支持）：Mac 上直接用 python 运行，或者加 --device cpu 再用 torchrun")
+    if device == "cuda":
+        device = f"cuda:{int(os.environ['LOCAL_RANK'])}"
+        torch.cuda.set_device(device)
+    try:
+        dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
+    except (ValueError, RuntimeError) as e:
+        fail(f"建不起进程组（{str(e).strip().splitlines()[0]}）：请用 torchrun 启动；多台机器时查 --master_addr、--master_port 和防火墙")
+    if dist.get_rank() != 0:
+        sys.stdout = open(os.devnull, "w")  # 一个声音：进度、wandb 的提示只有 0 号进程打印；出错的话照样打印
+    return dist.get_rank(), dist.get_world_size(), device
+
+
+def distributed():
+    import torch.distributed as dist
+
+    return dist.is_available() and dist.is_initialized()
+
+
+def sum_over_ranks(tensor):
+    """各进程的 tensor 加起来（每个进程都拿到和）；一个进程时原样返回。nccl 只认 GPU 上的张量，就先搬过去再搬回来。"""
+    if not distributed():
+        return tensor
+    import torch
+    import torch.distributed as dist
+
+    on = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else tensor.device
+    total = tensor.to(on)
+    dist.all_reduce(total)
+    return total.to(tensor.device)
+
+
+def barrier():
+    """torchrun 时等所有进程都走到这里；一个进程时什么都不做。"""
+    if distributed():
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
+def any_rank(flag):
+    """有一个进程是 True，每个进程都得到 True：Ctrl-C 先到哪个进程，大家都在同一步之后停下。"""
+    import torch
+
+    return bool(sum_over_ranks(torch.tensor([float(flag)])).item() > 0)
+
+
+def from_every_rank(obj):
+    """[每个进程的 obj]（按 rank 排）：0 号进程把别的进程的随机数状态也存进检查点。一个进程时就是 [obj]。"""
+    if not distributed():
+        return [obj]
+    import torch.distributed as dist
+
+    out = [None] * dist.get_world_size()
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def launcher():
+    """重新运行这条命令时，脚本前面的那一段：python，或者 torchrun 和它的参数。"""
+    if "RANK" not in os.environ:
+        return ["python"]
+    nodes, per_node = int(os.environ.get("GROUP_WORLD_SIZE", 1)), os.environ.get("LOCAL_WORLD_SIZE", "1")
+    if nodes == 1:
+        return ["torchrun", "--standalone", "--nproc_per_node", per_node]
+    return ["torchrun", "--nnodes", str(nodes), "--node_rank", os.environ.get("GROUP_RANK", "0"), "--master_addr",
+            os.environ["MASTER_ADDR"], "--master_port", os.environ["MASTER_PORT"], "--nproc_per_node", per_node]

@@ -79,6 +79,7 @@ def facts():
         **{f"hit_{name}": f"{ends[name]['recall']:.2f}" for name in LINE_ENDS_QUOTED["hit"]},
         **{f"false_{name}": f"{ends[name]['false_alarm']:.2f}" for name in LINE_ENDS_QUOTED["false"]},
         **{f"earlier_{key}": value for key, value in earlier_facts(earlier).items()},
+        **ddp_facts(),
         **sweep_facts(),
         **path_minutes(),
     }
@@ -148,3 +149,15 @@ def path_minutes():
     values["min_total"] = f"{total}"
     values["hours_total"] = f"{total / 60:.1f}"
     return values
+
+
+def ddp_facts():
+    """docs/v12.md 的“多卡、多机”：两种用法 tokens/s 之比（几遍的中位数）和它们的范围；10 倍语料开始前省下的。"""
+    record = run("ddp.json")
+    speeds = {layout: [row["tokens_per_sec"] for rows in record["speed"] for row in rows if row["layout"] == layout]
+              for layout in ("1 × 2", "2 × 1")}
+    start = {(row["times"], row["version"]): row for row in record["start_up"]}
+    return {"ddp_ratio": f"{statistics.median(speeds['2 × 1']) / statistics.median(speeds['1 × 2']):.2f}",
+            "ddp_range_1x2": f"{min(speeds['1 × 2']):,} 到 {max(speeds['1 × 2']):,}",
+            "ddp_range_2x1": f"{min(speeds['2 × 1']):,} 到 {max(speeds['2 × 1']):,}",
+            "ddp_x10_saved": f"{start[10, 'before']['peak_mb'] - start[10, 'mapped']['peak_mb']:,.0f}"}

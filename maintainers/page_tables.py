@@ -1,6 +1,7 @@
 """页面上的一段：表、例子、命令，写在 <!-- 名字 --> 和 <!-- /名字 --> 之间，由 BLOCKS[名字] 写出。"""
 
 import re
+import statistics
 
 from course import LESSONS, SAMPLER
 from code_diff import diff_size
@@ -192,6 +193,31 @@ def resume_command():
     return f"```bash\npython babygpt_v12_wandb.py {scaffold.CPU_RECIPE} --resume && python {SAMPLER}\n```"
 
 
+def ddp_start_table():
+    """开始训练之前的时间和内存：语料 1 倍、10 倍；改之前、现在第一次、现在之后（docs/runs/ddp.json）。"""
+    rows = run("ddp.json")["start_up"]
+    cells = {(row["times"], row["version"]): f"{row['seconds']:.1f} 秒，{row['peak_mb']:,.0f} MB" for row in rows}
+    sizes = {row["times"]: row["corpus_mb"] for row in rows}
+    lines = ["| 语料 | 改之前：每个进程把整部语料编码成 int64 张量 | 现在，第一次：编码、写文件 | 现在，之后：映射文件 |", "|---|---:|---:|---:|"]
+    for times, mb in sizes.items():
+        lines.append(f"| {times} 倍（{mb:g} MB） | {cells[times, 'before']} | {cells[times, 'first']} | {cells[times, 'mapped']} |")
+    return "\n".join(lines)
+
+
+def ddp_speed_table():
+    """2 个进程 × 1 个线程和 1 个进程 × 2 个线程：tokens/s 取几遍的中位数；同样步数的损失每遍逐位相同。"""
+    repeats = run("ddp.json")["speed"]
+    lines = [f"| 2 个核怎么用 | tokens/s（{len(repeats)} 遍的中位数） | 每步的字 | {repeats[0][0]['steps']} 步后的验证集损失 | 训练损失 |",
+             "|---|---:|---:|---:|---:|"]
+    for i, row in enumerate(repeats[0]):
+        assert all(rows[i]["val_loss"] == row["val_loss"] for rows in repeats), "几遍的损失不一样"
+        speed = statistics.median(rows[i]["tokens_per_sec"] for rows in repeats)
+        label = "1 个进程 × 2 个线程" if row["layout"] == "1 × 2" else "2 个进程 × 1 个线程（torchrun）"
+        tokens = 16 * 64 * (2 if row["layout"] == "2 × 1" else 1)  # CPU 配方：每个进程每步 16 段 × 64 字
+        lines.append(f"| {label} | {speed:,.0f} | {tokens:,} | {row['val_loss']:.4f} | {row['train_loss']:.4f} |")
+    return "\n".join(lines)
+
+
 HAND_WRITTEN = {"learning-path"}  # 手写的一段，标记只是让人（和 path_rows）找得到它；里面的数照样由 <!--名字--> 写
 BLOCKS = {
     "quick-start": quick_start,
@@ -208,4 +234,7 @@ BLOCKS = {
     "form-sweep": sweep_table,
     "form-long-curve": form_long_curve,
     "attention-reading": attention_reading,
+    "ddp-start": ddp_start_table,
+    "ddp-speed": ddp_speed_table,
 }
+

@@ -64,7 +64,8 @@ def test_the_top_level_check_works_without_git(monkeypatch, tmp_path):
 def test_every_script_imports_the_scaffold_and_nothing_else_from_the_project(name):
     path = ROOT / f"{name}.py"
     modules = imported_modules(path)
-    foreign = {m for m in modules if m not in sys.stdlib_module_names and m not in OUTSIDE}
+    allowed = OUTSIDE | ({"numpy"} if name == "scaffold" else set())  # 脚手架用 numpy 映射编码好的语料文件
+    foreign = {m for m in modules if m not in sys.stdlib_module_names and m not in allowed}
     assert foreign == ({"scaffold"} if name != "scaffold" else set()), f"{name} 导入了 {foreign}：只能从 scaffold.py 取"
     source = path.read_text(encoding="utf-8")
     assert "sys.path" not in source and "importlib" not in modules and "__import__" not in source
@@ -85,12 +86,13 @@ def test_the_primer_runs_without_torch():
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 
-CAPS = {"babygpt_v1": 240, "babygpt_v12_wandb": 560, "babygpt_sample_with_kvcache": 560, "scaffold": 300}
+# 脚手架 370：v12 的语料文件和 torchrun 的进程组（第 6 节，约 120 行）是杂事，写在这里，v12 才读得完
+CAPS = {"babygpt_v1": 240, "babygpt_v12_wandb": 560, "babygpt_sample_with_kvcache": 560, "scaffold": 370}
 
 
 @pytest.mark.parametrize("name", [*SCRIPTS[:-1], "scaffold"])
 def test_a_lesson_is_read_in_one_sitting(name):
-    """行数（wc -l）的上限：v1 240，v2–v11 320，v12 和采样器 520，脚手架 300。"""
+    """行数（wc -l）的上限：v1 240，v2–v11 320，v12 和采样器 560，脚手架 370。"""
     source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
     assert len(source.splitlines()) <= CAPS.get(name, 320)
 

@@ -292,7 +292,8 @@ RECIPE = ["CharTokenizer", "get_batch", "estimate_loss", "get_lr", "make_optimiz
 
 @pytest.mark.parametrize("part", RECIPE)
 def test_the_training_recipe_is_identical_in_every_lesson(part):
-    sources = {name: top_level_sources(name).get(part) for name in LESSONS}
+    """v12 的 estimate_loss 多了 torchrun 的那一处（各进程分着算，再加起来），它在 v12 的概念里；其余逐字相同。"""
+    sources = {name: top_level_sources(name).get(part) for name in LESSONS if not (part == "estimate_loss" and name == "babygpt_v12_wandb")}
     assert sources["babygpt_v1"] is not None
     for name, source in sources.items():
         assert source == sources["babygpt_v1"], f"{part} 在 {name} 里和 v1 不一样"
@@ -351,7 +352,7 @@ DIFF_BUDGET = {
     "babygpt_v9_layer_norm": 12,  # ln1、ln2、ln_f
     "babygpt_v10_dropout": 8,  # dropout 字段和三处 Dropout
     "babygpt_v11_hyper_params": 24,  # 只改默认值
-    "babygpt_v12_wandb": 240,  # wandb（连不上服务器时改为离线）、检查点、--resume（Ctrl-C 在两步之间生效）、CPU 提示
+    "babygpt_v12_wandb": 300,  # wandb（连不上服务器时改为离线）、检查点、--resume（Ctrl-C 在两步之间生效）、torchrun
 }
 
 
@@ -395,7 +396,8 @@ CONCEPT = {  # 每一课改了哪些定义（加的、删的、改的）：这�
     "babygpt_v9_layer_norm": {"Block", "BabyGPT"},
     "babygpt_v10_dropout": {"Config.dropout", "Head", "MultiHeadAttention", "FeedForward"},
     "babygpt_v11_hyper_params": {f"Config.{name}" for name in V11_DEFAULTS},
-    "babygpt_v12_wandb": {"import", "Config.ckpt_path", "Config.resume", "Config.wandb_project", "StopBetweenSteps", "train",
+    "babygpt_v12_wandb": {"import", "Config.batch_size", "Config.ckpt_path", "Config.resume", "Config.wandb_project", "estimate_loss",
+                          "StopBetweenSteps", "train",
                           "wandb_has_api_key", "wandb_server", "wandb_server_reachable", "init_wandb", "finish_wandb",
                           "get_rng_state", "set_rng_state", "save_checkpoint", "MODEL_SETTINGS", "load_for_resume", "main"},
 }
