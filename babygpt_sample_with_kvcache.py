@@ -1,17 +1,14 @@
-"""用 v12 训练好的 BabyGPT 写词：带 KV 缓存的逐字生成。
-
-先训练出 model.pth（python babygpt_v12_wandb.py，CPU 配方见 README），然后
+"""用 v12 训练好的 BabyGPT 写词：带 KV 缓存的逐字生成。先训练出 model.pth（python babygpt_v12_wandb.py），然后
     python babygpt_sample_with_kvcache.py                  # 交互：输入开头，看模型一个字一个字往下写
     python babygpt_sample_with_kvcache.py --prompt 春江    # 不交互，写完就退出
-    python babygpt_sample_with_kvcache.py --tune 浣溪沙    # 按词牌的格式写；交互时输入《浣溪沙》也一样
+    python babygpt_sample_with_kvcache.py --tune 浣溪沙    # 按词牌的句式、平仄和韵脚写；交互时输入《浣溪沙》也一样
 整次运行只用一个随机数发生器：同一个开头写两遍，是两首不同的词；--seed 一样，整次运行就一模一样。
 
-为什么要 KV 缓存？v12 的 generate 每写一个字，都把最后 block_size 个字整个重新算一遍，而前面那些字的 key 和
-value 上一步已经算过、也不会变（前面的字看不到后面的字）。KV 缓存把每一层、每个头算过的 key/value 存下来：
-prefill 把提示词一次算完，之后每一步只把 **一个** 新字送进模型，它的 query 和缓存里所有的 key/value 做注意力。
-结果和不用缓存时完全一样，只是快得多。缓存写满时只留最后一半，重新 prefill 到位置 0 起（docs/kvcache.md）。
-格律（--tune）只决定每一步哪些字可以选，和缓存无关（文件后半的“格律”一节，docs/form.md）。
-
+为什么要 KV 缓存？v12 的 generate 每写一个字，都把最后 block_size 个字整个重新算一遍，而前面那些字的 key 和 value
+上一步已经算过、也不会变（前面的字看不到后面的字）。KV 缓存把每一层、每个头算过的 key/value 存下来：prefill 把提示词
+一次算完，之后每一步只把 **一个** 新字送进模型，它的 query 和缓存里所有的 key/value 做注意力。结果和不用缓存时完全一样，
+只是快得多。缓存写满时只留最后一半，重新 prefill 到位置 0 起（docs/kvcache.md）。格律（--tune）只决定每一步哪些字
+可以选，和缓存无关（文件后半的“格律”一节，docs/form.md）。
 和 v12 相比模型的参数一模一样（检查点严格载入）；不同的代码都标了“新增”或“改”：cache 和起始位置 pos 一层层
 传下去，只送进一个字时跳过遮罩；去掉了 dropout（采样只做推理，评估模式下它本来就不起作用）。
     diff babygpt_v12_wandb.py babygpt_sample_with_kvcache.py  # 只看模型代码：python learners/code_diff.py sampler
@@ -236,10 +233,18 @@ def generate_with_cache(model, idx, max_new_tokens, temperature=1.0, top_k=0, ge
 
 # --- 格律：按词牌的格式写。和 KV 缓存无关，它只决定每一步“哪些字可以选”。一个词牌规定了一首词有几句、每句几个字
 # （浣溪沙是六句七言）；格式是 data/prepare_tunes.py 从训练集里数出来的（data/tunes.json）：同一个词牌，训练集里
-# 至少两首词用过的每一种句式都算一种格式。
+# 至少两首词用过的每一种句式都算一种格式。格式还有格律：每个位置的平仄（平、仄，或可平可仄的“中”）和哪几句押韵，
+# 也是从训练集数出来的；每个字的平仄和韵部按《廣韻》和《詞林正韻》（data/prepare_tones.py），也在 tunes.json 里。
 
 PUNCT = "，。、？！；："  # 断句的标点：正文按它们切成一句一句
 DEFAULT_TUNES = str(Path(__file__).resolve().parent / "data" / "tunes.json")
+
+
+def load_tones(path=DEFAULT_TUNES):
+    """{字: (平、仄或两读, {韵部...})}：两读是几种读音平仄都有；查不到的字不在里面。"""
+    table = json.loads(Path(path).read_text(encoding="utf-8"))["chars"]
+    return {c: ("两" if len({t for t, _ in found}) > 1 else found[0][0], {g for _, groups in found for g in groups})
+            for c, found in table.items()}
 
 
 def phrase_lengths(body):
@@ -278,14 +283,20 @@ def describe_break(lengths, form, broken):
 
 
 class FormConstraint:
-    """约束解码：每一步只允许格式允许的字，模型在允许的字里照常按概率抽。先写作者（一行，1 到 8 个字）；再写正文：
-    一句写满规定的字数，就必须打一个断句的标点，没写满就不许打；标点之后可以换行；写完某一种格式的最后一句，就空一行
-    结束。几种格式同时考虑：只要已经写下的句子还和某种格式对得上，那种格式允许的字就可以选。"""
+    """约束解码：每一步只允许格式允许的字，模型在其中照常按概率抽。先写作者（一行，1 到 8 个字）；正文一句写满规定的字数
+    就必须打断句的标点，没写满不许打；标点后可以换行；写完一种格式的最后一句，空一行结束。几种格式同时考虑（还对得上的都算）；
+    给了格律时还管平仄（还对得上的几种格式都同意的位置）和韵脚（按最常见的那种格式）：之后的韵脚只许和前面的韵脚同部的字。"""
 
-    def __init__(self, forms, chars):
+    def __init__(self, forms, chars, meter=None):
         self.forms = [tuple(form) for form in forms]
-        self.chars = chars
-        self.newline = chars.index("\n")
+        self.chars, self.newline = chars, chars.index("\n")
+        self.meters, tones = meter or (None, None)  # {格式: (每句的平仄, 韵脚是哪几句)}, 每个字的读音；None：只管字数
+        if self.meters:  # 每个字能不能放在平、仄的位置上，属于哪些韵部：(V,) 和 (V, 20)
+            found = [tones.get(c, (None, ())) for c in chars]  # 《廣韻》里查不到的字：哪里都不合
+            self.ping = torch.tensor([tone in ("平", "两") for tone, _ in found])
+            self.ze = torch.tensor([tone in ("仄", "两") for tone, _ in found])
+            self.groups = torch.tensor([[g in groups for g in range(20)] for _, groups in found])
+        self.rhyme, self.at_rhyme, self.fallbacks = None, False, 0  # 第一个韵脚定下的韵部；这一步是不是韵脚；放宽了几次
         self.punct = torch.tensor([c in PUNCT for c in chars])  # (V,)
         self.final = torch.tensor([c in "。？！" for c in chars])  # (V,) 一首词最后一句后面的标点
         self.hanzi = torch.tensor([c.isalpha() for c in chars])  # (V,) 汉字（标点、换行、空格、□ 都不是）
@@ -311,6 +322,17 @@ class FormConstraint:
             mask |= self.punct if any(len(form) > len(self.done) + 1 for form in closing) else self.final
         if self.current == 0 and (self.last == "punct" or (self.last == "newline" and self.done in self.forms)):
             mask[self.newline] = True  # 标点之后换行；正好写完一种格式时，再换一行就是空行，这首词结束
+        i, j, self.at_rhyme = len(self.done), self.current, False
+        pattern, rhymes = self.meters.get(going[0], ((), ())) if self.meters and going else ((), ())  # 最常见的那种格式的
+        if i < len(pattern) and j < len(pattern[i]) and (mask & self.hanzi).any():
+            marks = {self.meters[f][0][i][j] for f in going if f in self.meters and j < len(self.meters[f][0][i])} - {"中"}
+            keep = {"平": self.ping, "仄": self.ze}.get(marks.pop() if len(marks) == 1 else "中", self.hanzi).clone()  # 几种格式都同意才管
+            self.at_rhyme = i in rhymes and j == len(pattern[i]) - 1
+            if self.at_rhyme and self.rhyme is not None:  # 第一个韵脚以后：只许同一个韵部的字
+                keep &= self.groups[:, self.rhyme].any(-1)
+            narrowed = (mask & ~self.hanzi) | (mask & keep)
+            fits = bool((narrowed & self.hanzi).any())  # 词表里没有合格律的字：这一步只管字数，记一次
+            mask, self.fallbacks = (narrowed, self.fallbacks) if fits else (mask, self.fallbacks + 1)
         return mask
 
     def step(self, token):
@@ -323,6 +345,8 @@ class FormConstraint:
         elif c == "\n":
             self.last = "newline"
         else:
+            if self.at_rhyme and self.groups[token].any():  # 韵脚：只留它和前面的韵脚共有的韵部（第一个韵脚定下韵部）
+                self.rhyme = [g for g in (self.rhyme or range(20)) if self.groups[token, g]] or self.rhyme
             self.current, self.last = self.current + 1, "char"
 
 
@@ -331,8 +355,7 @@ def load_checkpoint(path, device):
     if not Path(path).exists():
         fail(f"找不到检查点 {path}。请先运行 python babygpt_v12_wandb.py 训练并保存模型（CPU 配方见 README）")
     try:
-        # weights_only=True：只读张量和基本类型，不执行文件里可能藏着的任意代码
-        checkpoint = torch.load(path, map_location=device, weights_only=True)
+        checkpoint = torch.load(path, map_location=device, weights_only=True)  # 只读张量和基本类型，不执行文件里藏着的代码
     except Exception as e:  # 截断、损坏、不是 torch 文件、含有不允许的对象……
         fail(f"检查点 {path} 读不出来（文件不完整、已损坏或不是 PyTorch 文件）：{e.__class__.__name__}")
     if not isinstance(checkpoint, dict) or not {"config", "chars", "model"} <= checkpoint.keys():
@@ -363,6 +386,7 @@ class Decoding:  # 怎么写：这个采样器和 learners/watch.py（把写的�
     tune: str = option(None, "按这个词牌的格式写一首（约束解码），如 --tune 浣溪沙；交互时输入《浣溪沙》也一样")
     free: bool = option(False, "按词牌写时不加约束，让模型自己写，写完再说格式在哪里不合")
     tunes: str = option(DEFAULT_TUNES, "词牌的格式表")
+    no_tone: bool = option(False, "按词牌写时只管每句的字数，不管平仄和押韵（和它比一比格律的约束）")
 
 
 @dataclass
@@ -391,14 +415,13 @@ def ends_poem(ids, new_ids, newline):
     return new_ids[-1] == newline and previous == newline
 
 
-def write(model, chars, ids, args, generator, use_cache, stream=True, forms=None):
-    """生成一段文字并（可选地）逐字打印：写到这首词结束（出现空行）为止，最多 max_new_tokens 个字；
-    --write_on 时不在词尾停下。给了 forms（一个词牌的几种格式）时按格律约束解码。抽字用 generator（整次运行共用一个，
-    它接着上一首往下抽）。返回 (新生成的编号列表, tokens/s)。"""
+def write(model, chars, ids, args, generator, use_cache, stream=True, forms=None, meter=None):
+    """生成一段文字并（可选地）逐字打印，写到这首词结束（空行）为止，最多 max_new_tokens 个字（--write_on：不停）。
+    forms（一个词牌的几种格式）：约束解码，meter：再管平仄和押韵。generator 整次运行共用。返回 (新字的编号, tokens/s)。"""
     newline = chars.find("\n")  # 词表里没有换行时是 -1，永远不会“写完一首”
     idx = torch.tensor([ids], dtype=torch.long, device=generator.device)  # (1, T)
     generate = generate_with_cache if use_cache else generate_without_cache
-    form = FormConstraint(forms, chars) if forms else None  # 每写一首都从头开始
+    form = FormConstraint(forms, chars, meter) if forms else None  # 每写一首都从头开始
     max_new_tokens = args.max_new_tokens
     if form is not None:  # 按格律写时，整首写完之前不停：作者一行，加上每句的字、标点和可能的换行，加上结尾的空行
         max_new_tokens = max(max_new_tokens, 9 + max(sum(f) + 2 * len(f) for f in forms) + 1)
@@ -413,6 +436,8 @@ def write(model, chars, ids, args, generator, use_cache, stream=True, forms=None
     seconds = time.perf_counter() - start
     if stream:
         print()
+    if form is not None and form.fallbacks:
+        print(f"（格律：有 {form.fallbacks} 步词表里没有合平仄或押韵的字，那几步只管了字数）")
     return new_ids, len(new_ids) / seconds
 
 
@@ -431,6 +456,16 @@ def tune_forms(tune, chars, path):
     return [(tuple(form), count) for form, count in tunes[tune]["forms"]], None
 
 
+def tune_meter(tune, args):
+    """(每种格式的 (每句的平仄, 韵脚是哪几句), 每个字的读音)；--no_tone 或没有格律数据时 None（只说一句）。"""
+    try:
+        meters, tones = json.loads(Path(args.tunes).read_text(encoding="utf-8"))["tunes"][tune]["meter"], load_tones(args.tunes)
+    except (OSError, ValueError, KeyError) as e:
+        print(f"（《{tune}》没有平仄和押韵的数据（{e.__class__.__name__}）：只管每句的字数）")
+        return None
+    return {tuple(map(int, form.split(","))): (m["tones"].split("|"), set(m["rhymes"])) for form, m in meters.items()}, tones
+
+
 def report_form(chars, new_ids, forms, free):
     """写完以后检查格式：合哪一种，或者在哪里不合。"""
     author, _, rest = "".join(chars[i] for i in new_ids).partition("\n")  # 第一行是作者，之后是正文
@@ -446,8 +481,8 @@ def report_form(chars, new_ids, forms, free):
 
 
 def respond(model, chars, text, args, generator):
-    """处理一句开头：生成、打印、报告速度；开头不合法时打印原因并返回 False。《词牌》：约束解码写这个词牌
-    （--free 时让模型自己写，写完检查格式）；只输入词牌名（没有书名号）：模型自己写，写完也说格式合不合。"""
+    """处理一句开头：生成、打印、报告速度；开头不合法时说原因，返回 False。《词牌》：约束解码（--free：模型自己写）；
+    只输入词牌名（没有书名号）：模型自己写，写完说格式合不合。"""
     forms, free = None, args.free
     if len(text) > 2 and text[0] == "《" and text[-1] == "》":
         tune = text[1:-1]
@@ -460,6 +495,8 @@ def respond(model, chars, text, args, generator):
         print(f"（{tune} 是词牌名：让模型自己写，写完说格式合不合；要按格式写，输入《{tune}》）")
     if forms:
         text = f"\n\n{tune} "  # 语料里每首词都这样开始：上一首之后的空行，词牌名，一个空格
+    constraint = [form for form, _ in forms] if forms and not free else None  # 约束解码只要格式本身
+    meter = tune_meter(tune, args) if constraint and not args.no_tone else None
     ids, note = prepare_prompt(text, chars, model.config.block_size)
     if ids is None:
         print(note)
@@ -467,14 +504,13 @@ def respond(model, chars, text, args, generator):
     if note:
         print(note)
     print(text.lstrip("\n"), end="", flush=True)
-    constraint = [form for form, _ in forms] if forms and not free else None  # 约束解码只要格式本身
     if args.compare:
         state = generator.get_state()  # 两遍用同样的随机数，结果才能逐字比较
         print("\n--- 不用缓存 ---")
-        plain, plain_speed = write(model, chars, ids, args, generator, False, forms=constraint)
+        plain, plain_speed = write(model, chars, ids, args, generator, False, forms=constraint, meter=meter)
         print("--- 用 KV 缓存 ---")
         generator.set_state(state)
-        cached, cached_speed = write(model, chars, ids, args, generator, True, forms=constraint)
+        cached, cached_speed = write(model, chars, ids, args, generator, True, forms=constraint, meter=meter)
         print(f"不用缓存 {plain_speed:.1f} tokens/s，用缓存 {cached_speed:.1f} tokens/s")
         fits = model.config.block_size - len(ids) + 1  # 上下文还没超过 block_size 时生成的字数：两种写法必须逐字相同
         compared = min(fits, max(len(plain), len(cached)))
@@ -483,7 +519,7 @@ def respond(model, chars, text, args, generator):
         identical = "yes" if compared > 0 and plain[:compared] == cached[:compared] else "no"
         print(f"speedup {cached_speed / plain_speed:.2f}x, identical: {identical}")
     else:
-        cached, speed = write(model, chars, ids, args, generator, not args.no_cache, forms=constraint)
+        cached, speed = write(model, chars, ids, args, generator, not args.no_cache, forms=constraint, meter=meter)
         print(f"[{speed:.1f} tokens/s，{'不用' if args.no_cache else '用'} KV 缓存]")
     if forms:
         report_form(chars, cached, forms, free)

@@ -8,8 +8,7 @@
 - Ctrl-C 和 --resume：训练时按 Ctrl-C，做完手上这一步再停、存好检查点，打印接着训练的命令（加上 --resume），
   以退出码 130 结束：`v12 && 采样器` 里的采样器不会在半成品上启动。续训的最后一行和一口气训练完的逐位相同；
   --max_iters 可以调大。检查点和命令对不上时，只说一句为什么，什么都不动。
-- torchrun：torchrun --standalone --nproc_per_node N babygpt_v12_wandb.py（同样的参数）在 N 块 GPU 或 N 个 CPU 进程上
-  数据并行（DDP）地训练，多台机器也行；只有 0 号进程打印、记录、存检查点（docs/v12.md 的“多卡、多机”）。
+- torchrun --standalone --nproc_per_node N babygpt_v12_wandb.py：N 个进程数据并行（DDP），多卡、多机见 docs/v12.md。
     diff babygpt_v11_hyper_params.py babygpt_v12_wandb.py  # 只看代码：python learners/code_diff.py 12
 
 CPU 配方就是 README 快速开始的命令（n_embed 96、4 头、4 层、block_size 64、batch 16、学习率 3e-3、不用 dropout、7300 步）。

@@ -12,14 +12,15 @@ docs/form.md 的表和例子、README 的格律小表由存下的记录写出（
 - 提示：语料里每首词都这样开始：空行、词牌名、一个空格（“\\n\\n浣溪沙 ”）。模型先写作者，再写正文，
   写到空行为止（最多 300 字）。默认温度 0.8（和采样器一样），不加任何约束。
 - 两个分数：整首合格式的比例；逐句得分（第 i 句和最接近的格式的第 i 句字数相同的句数，除以两者中较多的句数）。
+- 平仄和押韵（learners/meter.py）：格律定了平仄的位置上字合的比例；韵脚和主韵同部的比例。读音按《廣韻》，韵部按《詞林正韻》。
 - 参照：天花板是验证集里这些词牌的词本身（没见过的真词），地板是入门脚本数出来的 bigram，用同样的提示写。
 - 另外量一个数：正文里不同的字占多少（真词里多数字只出现一次；翻来覆去写同几个字的词，这个数就低）。
 
-试一试：温度（--temperature）低，模型只挑最有把握的字；温度高，更敢挑不常见的字。格律和重复会怎样？
+试一试：温度（--temperature）低，模型只挑最有把握的字；温度高，更敢挑不常见的字。格律、押韵和重复会怎样？
 （读 README 快速开始训练出的 model.pth；采样器的默认温度是 0.8）
-    python learners/form_check.py --temperature 0.3  # 温度 0.3：整首 0.00，逐句 0.21，不同的字占 0.68；不到 1 分钟
-    python learners/form_check.py  # 温度 0.8：整首 0.00，逐句 0.25，不同的字占 0.91；不到 1 分钟
-    python learners/form_check.py --temperature 1.2  # 温度 1.2：整首 0.00，逐句 0.20，不同的字占 0.94；不到 1 分钟
+    python learners/form_check.py --temperature 0.3  # 温度 0.3：整首 0.01，逐句 0.29，平仄 0.75，押韵 0.53，不同的字占 0.66；不到 1 分钟
+    python learners/form_check.py  # 温度 0.8：整首 0.00，逐句 0.28，平仄 0.70，押韵 0.53，不同的字占 0.91；不到 1 分钟
+    python learners/form_check.py --temperature 1.2  # 温度 1.2：整首 0.00，逐句 0.22，平仄 0.66，押韵 0.48，不同的字占 0.94；不到 1 分钟
 """
 
 import argparse
@@ -28,8 +29,11 @@ import statistics
 import time
 from pathlib import Path
 
+from types import SimpleNamespace
+
 import torch
 
+import meter
 from course import prepare
 from measure_r import measure_r
 
@@ -57,24 +61,35 @@ def distinct_share(body):
     return len(set(chars)) / len(chars) if chars else 0.0
 
 
-def score_poems(poems_by_tune, tunes):
-    """{词牌: [写出来的文字（提示之后的部分）]} -> {"tunes": {词牌: (整首, 逐句, 首数)}, "whole": ..., "phrase": ...,
-    "distinct": ...}。文字的第一行是作者，之后是正文，到空行为止。"""
+def mean(values):
+    values = [v for v in values if v is not None]
+    return statistics.mean(values) if values else None
+
+
+def score_poems(poems_by_tune, tunes, path=sampler.DEFAULT_TUNES):
+    """{词牌: [写出来的文字（提示之后的部分）]} -> {"tunes": {词牌: (整首, 逐句, 首数, 平仄, 押韵)}, "whole": ..., "phrase": ...,
+    "distinct": ..., "tone": ..., "rhyme": ..., "unknown": 正文里查不到读音的字占多少}。文字的第一行是作者，之后是正文，
+    到空行为止。平仄、押韵见 learners/meter.py；没有格律数据（不是宋词的语料）时是 None。"""
     forms = dict(tunes)
-    table, distinct = {}, []
+    table, distinct, unknown = {}, [], []
     for tune, poems in poems_by_tune.items():
+        meters, tones = sampler.tune_meter(tune, SimpleNamespace(tunes=path)) or ({}, {})
         scores = []
         for text in poems:
             _, _, rest = text.partition("\n")
             body = rest.split("\n\n")[0]
             _, score, broken = sampler.check_form(sampler.phrase_lengths(body), forms[tune])
-            scores.append((broken is None, score))
+            scores.append((broken is None, score, *meter.scores(body, forms[tune], meters, tones)))
             distinct.append(distinct_share(body))
-        table[tune] = (statistics.mean(k for k, _ in scores), statistics.mean(s for _, s in scores), len(scores))
+            unknown += [c not in tones for c in body if c.isalpha()] if tones else []
+        table[tune] = (statistics.mean(k for k, *_ in scores), statistics.mean(s[1] for s in scores), len(scores),
+                       mean(s[2] for s in scores), mean(s[3] for s in scores))
     return {"tunes": table,
-            "whole": statistics.mean(w for w, _, _ in table.values()),
-            "phrase": statistics.mean(p for _, p, _ in table.values()),
-            "distinct": statistics.mean(distinct)}
+            "whole": statistics.mean(w for w, *_ in table.values()),
+            "phrase": statistics.mean(t[1] for t in table.values()),
+            "distinct": statistics.mean(distinct),
+            "tone": mean(t[3] for t in table.values()), "rhyme": mean(t[4] for t in table.values()),
+            "unknown": statistics.mean(unknown) if unknown else None}
 
 
 def held_out_poems(tunes):
@@ -155,14 +170,15 @@ def train_with_form_checks(args, tunes):
     curve, form_seconds = [], 0.0
     real_estimate_loss = v12.estimate_loss
 
-    def estimate_loss_and_form(model, splits, config, device):
+    def estimate_loss_and_form(model, splits, config, device, *share):  # share：torchrun 时这个进程算哪几批（这里一个进程）
         nonlocal form_seconds
-        losses = real_estimate_loss(model, splits, config, device)
+        losses = real_estimate_loss(model, splits, config, device, *share)
         t0 = time.perf_counter()
         poems = model_poems(as_sampler_model(model, config, len(tokenizer.chars)), tokenizer.chars, tunes, args.n, args.seed)
         form = score_poems(poems, tunes)
         form_seconds += time.perf_counter() - t0
-        curve.append({"val_loss": losses["val"], "train_loss": losses["train"], "whole": form["whole"], "phrase": form["phrase"]})
+        curve.append({"val_loss": losses["val"], "train_loss": losses["train"], "whole": form["whole"], "phrase": form["phrase"],
+                      "tone": form["tone"], "rhyme": form["rhyme"]})
         print(f"  格律：整首 {form['whole']:.3f}，逐句 {form['phrase']:.3f}", flush=True)
         return losses
 
@@ -184,7 +200,8 @@ def train_with_form_checks(args, tunes):
 def one_line(result):
     """一次格律检查，说成一行（“试一试”后面的注释就是它）。"""
     m = result["model"]
-    return f"温度 {result['temperature']:g}：整首 {m['whole']:.2f}，逐句 {m['phrase']:.2f}，不同的字占 {m['distinct']:.2f}"
+    meter_text = f"，平仄 {m['tone']:.2f}，押韵 {m['rhyme']:.2f}" if m.get("tone") is not None else ""
+    return f"温度 {result['temperature']:g}：整首 {m['whole']:.2f}，逐句 {m['phrase']:.2f}{meter_text}，不同的字占 {m['distinct']:.2f}"
 
 
 def per_tune(result):

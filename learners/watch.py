@@ -15,8 +15,8 @@
 
 试一试：先猜，标点（该断句了）和汉字，哪一种在更浅的层就被猜出来？再打开网页点几个字看（读 README 快速开始训练出的 model.pth；
 按词牌写时，约束只管抽哪个字，每一层的猜测还是模型自己的）：
-    python learners/watch.py  # 进前三的比例，标点：第 1 层 1.00、第 2 层 1.00、第 3 层 1.00、第 4 层 1.00；汉字：第 1 层 0.17、第 2 层 0.17、第 3 层 0.23、第 4 层 0.40；不到 1 分钟
-    python learners/watch.py --tune 浣溪沙 --out 浣溪沙.html  # 进前三的比例，标点：第 1 层 0.88、第 2 层 0.75、第 3 层 0.75、第 4 层 1.00；汉字：第 1 层 0.12、第 2 层 0.24、第 3 层 0.22、第 4 层 0.24；不到 1 分钟
+    python learners/watch.py  # 进前三的比例，标点：第 1 层 0.80、第 2 层 0.50、第 3 层 0.80、第 4 层 1.00；汉字：第 1 层 0.20、第 2 层 0.20、第 3 层 0.18、第 4 层 0.36；不到 1 分钟
+    python learners/watch.py --tune 浣溪沙 --out 浣溪沙.html  # 进前三的比例，标点：第 1 层 1.00、第 2 层 1.00、第 3 层 1.00、第 4 层 1.00；汉字：第 1 层 0.04、第 2 层 0.11、第 3 层 0.11、第 4 层 0.20；不到 1 分钟
 """
 
 import base64
@@ -31,6 +31,7 @@ import torch
 from torch.nn import functional as F
 
 import course  # 也把仓库顶层加进导入路径
+import meter
 
 import babygpt_sample_with_kvcache as sampler  # noqa: E402
 from scaffold import fail, option, parse_args, pick_device, run_main  # noqa: E402
@@ -109,18 +110,20 @@ def pack(tensor):
     return base64.b64encode(tensor.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()).decode()
 
 
-def watch(model, chars, ids, config, generator, forms=None):
-    """用采样器自己的 write() 写一首（同样的解码、同样的随机数），一边记下每一步。返回网页要的数据。"""
+def watch(model, chars, ids, config, generator, forms=None, meter_data=None, tune_forms=None):
+    """用采样器自己的 write() 写一首（同样的解码、同样的随机数），一边记下每一步。返回网页要的数据。
+    forms：约束解码的格式（--free 时没有）；meter_data：格律（--no_tone 时没有）；tune_forms：这个词牌的格式，标平仄用。"""
     recorder = Recorder(model)
     start = time.perf_counter()
     try:
-        new_ids, _ = sampler.write(model, chars, ids, config, generator, True, stream=False, forms=forms)
+        new_ids, _ = sampler.write(model, chars, ids, config, generator, True, stream=False, forms=forms,
+                                   meter=meter_data if forms else None)
     finally:
         recorder.remove()
     decode_seconds = time.perf_counter() - start
     steps = recorder.steps[: len(new_ids)]  # 每写一个字，模型正好前向一次
     temperatures = grid(config.temperature)
-    form = sampler.FormConstraint(forms, chars) if forms else None  # 按词牌写时，重放一遍，得到每一步允许的字
+    form = sampler.FormConstraint(forms, chars, meter_data) if forms else None  # 按词牌写时，重放一遍，得到每一步允许的字
     residual = torch.stack([torch.stack(step["residual"]) for step in steps])  # (步数, 层数, C)
     with torch.inference_mode():  # 每一层的猜测，一次算完：(步数, 层数, V)
         lens = F.softmax(model.lm_head(model.ln_f(residual)), dim=-1).float().cpu()
@@ -154,6 +157,9 @@ def watch(model, chars, ids, config, generator, forms=None):
             "layers": layer_guesses,
         })
         context.append(token)
+    if tune_forms and meter_data:  # 按词牌写（约束或不约束）：每个字标上平仄、格律要的平仄和韵脚（learners/meter.py）
+        for step, mark in zip(out, meter.marks_per_step(chars, new_ids, tune_forms, meter_data)):
+            step["meter"] = mark
     return {"steps": out, "temperatures": temperatures, "decode_seconds": decode_seconds}
 
 
@@ -204,12 +210,13 @@ def main(argv=None):
         fail("--tune 要一个词牌名（如 --tune 浣溪沙），而且不能和 --prompt 一起用")
     device = pick_device(config.device)
     model, chars, checkpoint = sampler.load_checkpoint(config.ckpt_path, device)
-    forms, tune = None, config.tune.strip("《》") if config.tune else None
+    forms, meter_data, tune = None, None, config.tune.strip("《》") if config.tune else None
     if tune:
         found, note = sampler.tune_forms(tune, chars, config.tunes)
         if found is None:
             fail(note)
         forms = None if config.free else [form for form, _ in found]
+        meter_data = sampler.tune_meter(tune, config) if not config.no_tone else None
         text = f"\n\n{tune} "
     else:
         text = config.prompt
@@ -218,7 +225,7 @@ def main(argv=None):
         fail(note)
     generator = torch.Generator(device=device).manual_seed(config.seed)  # 和采样器一样：整次运行一个
     start = time.perf_counter()
-    data = watch(model, chars, ids, config, generator, forms)
+    data = watch(model, chars, ids, config, generator, forms, meter_data, [form for form, _ in found] if tune else None)
     n_layer, n_head = len(model.blocks), model.config.n_head
     meta = {"title": f"看它写：{text.strip() or '从头写一首'}", "chars": chars, "prompt": ids,
             "temperature": config.temperature, "top_k": config.top_k, "seed": config.seed, "n_layer": n_layer, "n_head": n_head,

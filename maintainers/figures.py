@@ -1,11 +1,12 @@
-"""docs/ 里的四张图，都从运行记录或检查点画出：
+"""docs/ 里的五张图，都从运行记录或检查点画出：
 - docs/ladder.png：十课的验证集损失曲线（docs/runs/ladder.json 的第一遍）；
 - docs/form_emergence.png：格律和验证集损失随训练时间（R）的变化（docs/runs/form_sweep.json、form_sweep_long.json）；
 - docs/attention.png：快速开始训练出的模型（model.pth）读一句词时每个头的注意力（learners/attention_heatmap.py 画的那张）；
-- docs/watch.png：同一个模型从头写一首的网页（learners/watch.py），在真的浏览器里点开一个逗号，截图。
+- docs/watch.png：同一个模型从头写一首的网页（learners/watch.py），在真的浏览器里点开一个逗号，截图；
+- docs/meter.png：平仄和押韵，真词、CPU 配方（不约束、--tune）和 bigram 并排（docs/runs/form_check.json、tune_check.json）。
 
-    python maintainers/figures.py                 # 四张都画（最后一张要 Debian 的 chromium、chromium-driver 和 selenium）
-    python maintainers/figures.py --only ladder   # 只画一张：ladder、form、attention、watch
+    python maintainers/figures.py                 # 五张都画（watch 要 Debian 的 chromium、chromium-driver 和 selenium）
+    python maintainers/figures.py --only ladder   # 只画一张：ladder、form、attention、watch、meter
 """
 
 import argparse
@@ -79,6 +80,26 @@ def attention(out, ckpt_path="model.pth"):
     attention_heatmap.main(["--ckpt_path", ckpt_path, "--out", str(out)])
 
 
+def meter(out):
+    """平仄和押韵：验证集的真词、CPU 配方（温度 0.8，不约束）、入门脚本的 bigram，再加 --tune 约束着写的，并排的柱子。"""
+    use_cjk_font()
+    import matplotlib.pyplot as plt
+
+    check, tune = load_run("form_check.json"), load_run("tune_check.json")["ways"]
+    rows = [("验证集的真词", check["ceiling"]), ("CPU 配方，不约束", check["model"]), ("bigram", check["floor"]),
+            ("CPU 配方，--tune", tune["meter"])]
+    fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+    for k, (key, label) in enumerate((("tone", "平仄：定了平仄的位置上合的比例"), ("rhyme", "押韵：韵脚和主韵同部的比例"))):
+        values = [r[key] for _, r in rows]
+        bars = ax.bar([i + 0.38 * k for i in range(len(rows))], values, width=0.36, label=label)
+        ax.bar_label(bars, fmt="%.2f", fontsize=8)
+    ax.set_xticks([i + 0.19 for i in range(len(rows))], [name for name, _ in rows])
+    ax.set_ylim(0, 1.12)
+    ax.set_ylabel("比例（8 个词牌的平均）")
+    ax.legend(loc="upper center", ncol=2, fontsize=8)
+    fig.savefig(out, dpi=100)
+
+
 def chromium(width=1200, height=1600):
     """无头的 Chromium（Debian 的 chromium 和 chromium-driver，selenium 驱动），不连网、不下载任何东西。"""
     from selenium import webdriver
@@ -111,7 +132,7 @@ def watch_page(out, ckpt_path="model.pth"):
 
 
 FIGURES = {"ladder": (ladder, "ladder.png"), "form": (form, "form_emergence.png"), "attention": (attention, "attention.png"),
-           "watch": (watch_page, "watch.png")}
+           "watch": (watch_page, "watch.png"), "meter": (meter, "meter.png")}
 
 
 def main(argv=None):

@@ -7,6 +7,7 @@ import statistics
 from course import PRIMER, SAMPLER
 from page_records import cpu_recipe_model, cpu_runs, final, ladder, parameters, path_rows, run, seed_table, sweep, tries, vocab
 from page_words import minute_range, try_record, wan
+from page_meter import meter_facts
 
 import babygpt_v10_dropout as v10  # noqa: E402
 import babygpt_v12_wandb as v12  # noqa: E402
@@ -80,6 +81,7 @@ def facts():
         **{f"false_{name}": f"{ends[name]['false_alarm']:.2f}" for name in LINE_ENDS_QUOTED["false"]},
         **{f"earlier_{key}": value for key, value in earlier_facts(earlier).items()},
         **ddp_facts(),
+        **meter_facts(),
         **sweep_facts(),
         **path_minutes(),
     }

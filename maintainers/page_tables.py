@@ -6,6 +6,7 @@ import statistics
 from course import LESSONS, SAMPLER
 from code_diff import diff_size
 from page_facts import facts
+import page_meter
 from page_records import final, ladder, run, seed_table, sweep, tries
 from page_words import heads_text, minutes
 from runs import r_per_step
@@ -96,17 +97,21 @@ def form_table():
 
 
 def form_summary(results=None):
-    """README 的小表：天花板、README 的模型、地板：整首 / 逐句（8 个词牌平均）和不同的字占多少。
+    """README 的小表：天花板、README 的模型、地板：整首 / 逐句（8 个词牌平均）、平仄 / 押韵、不同的字占多少。
     练得更久的那一次是上一台机器上量的，只在 docs/form.md 里（带来历）。"""
     results = results or [run("form_check.json")]
     c, f = results[0]["ceiling"], results[0]["floor"]
-    lines = ["| 谁写的（8 个词牌） | 整首合格式 | 逐句得分 | 不同的字占 |", "|---|---:|---:|---:|",
-             f"| 验证集里的真词（天花板） | {c['whole']:.2f} | {c['phrase']:.2f} | {c['distinct']:.2f} |"]
+
+    def meter(r):
+        return " | ".join("—" if r.get(key) is None else f"{r[key]:.2f}" for key in ("tone", "rhyme"))
+
+    lines = ["| 谁写的（8 个词牌） | 整首合格式 | 逐句得分 | 平仄 | 押韵 | 不同的字占 |", "|---|---:|---:|---:|---:|---:|",
+             f"| 验证集里的真词（天花板） | {c['whole']:.2f} | {c['phrase']:.2f} | {meter(c)} | {c['distinct']:.2f} |"]
     for result in results:
         m = result["model"]
         lines.append(f"| {who(result)}（温度 {result.get('temperature', 0.8):g}，训练 {result['step']} 步，"
-                     f"验证集损失 {result['val_loss']:.4f}） | **{m['whole']:.2f}** | **{m['phrase']:.2f}** | {m['distinct']:.2f} |")
-    lines.append(f"| 入门脚本数出来的 bigram（地板） | {f['whole']:.2f} | {f['phrase']:.2f} | {f['distinct']:.2f} |")
+                     f"验证集损失 {result['val_loss']:.4f}） | **{m['whole']:.2f}** | **{m['phrase']:.2f}** | {meter(m)} | {m['distinct']:.2f} |")
+    lines.append(f"| 入门脚本数出来的 bigram（地板） | {f['whole']:.2f} | {f['phrase']:.2f} | {meter(f)} | {f['distinct']:.2f} |")
     return "\n".join(lines)
 
 
@@ -236,5 +241,6 @@ BLOCKS = {
     "attention-reading": attention_reading,
     "ddp-start": ddp_start_table,
     "ddp-speed": ddp_speed_table,
+    **page_meter.BLOCKS,
 }
 

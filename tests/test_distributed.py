@@ -1,6 +1,6 @@
 """v12 在 torchrun 下数据并行：真的启动 torchrun（CPU、gloo、两个进程），不是模拟它。
-梯度是两半批次的平均；一个声音、一个检查点，采样器读得了；两台“机器”（本机的两个 torchrun）；Ctrl-C 之后用打印的
-torchrun 命令续训，和一口气训练完的逐位相同；坏的输入只说一行。"""
+梯度是两半批次的平均；两台“机器”（本机的两个 torchrun）训练完，一个声音、一个检查点，采样器读得了；一台机器上的
+两个进程中途收到 Ctrl-C，用打印的 torchrun 命令续训，和两台机器一口气训练完的逐位相同；坏的输入只说一行。"""
 
 import os
 import re
@@ -78,17 +78,23 @@ def test_two_ranks_on_batch_halves_average_to_the_gradient_of_the_whole_batch(tm
 
 @pytest.fixture(scope="module")
 def whole(tmp_path_factory, small_corpus):
-    """两个进程一口气训练 200 步：(参数, 检查点, 打印的内容)。下面两个测试都用它。"""
-    folder = tmp_path_factory.mktemp("whole")
+    """一口气训练 200 步，两个进程：用两个 torchrun（两台“机器”，--nnodes 2，各一个进程）在本机会合。
+    返回 (参数, 检查点, 0 号机器打印的, 1 号机器打印的)。gloo 把两个进程的梯度相加，先加谁都一样：
+    和一台机器上的两个进程（下面的 Ctrl-C 测试）逐位相同。"""
+    folder, port = tmp_path_factory.mktemp("whole"), free_port()
     args = ["--data", str(small_corpus), *TINY, "--max_iters", "200", "--eval_interval", "100"]
-    code, out = finished(torchrun(*args, "--ckpt_path", str(folder / "model.pth")))
-    assert code == 0, out
-    return args, folder / "model.pth", out
+    launchers = [torchrun(*args, "--ckpt_path", str(folder / "model.pth"), per_node=1,
+                          nodes=["--nnodes", "2", "--node_rank", str(node), "--master_addr", "127.0.0.1", "--master_port", str(port)])
+                 for node in (0, 1)]
+    (code0, out0), (code1, out1) = [finished(proc) for proc in launchers]
+    assert (code0, code1) == (0, 0), (out0, out1)
+    return args, folder / "model.pth", out0, out1
 
 
-def test_a_real_launch_speaks_once_and_writes_one_checkpoint_the_sampler_reads(whole):
-    _, ckpt, out = whole
+def test_two_nodes_speak_once_and_write_one_checkpoint_the_sampler_reads(whole):
+    _, ckpt, out, other = whole
     assert len(re.findall(r"^step 200/200: ", out, re.M)) == 1 and out.count("--- 春江 ---") == 1  # 一个声音
+    assert "step 200/200" not in other and "--- 春江 ---" not in other  # 另一台机器不打印
     assert "torchrun：2 个进程，每步一共 2 × 4 段 × 16 字 = 128 字" in out
     assert sorted(p.name for p in ckpt.parent.iterdir()) == ["model.pth"]  # 一个检查点，没有留下临时文件
     checkpoint = torch.load(ckpt, weights_only=True)
@@ -100,23 +106,10 @@ def test_a_real_launch_speaks_once_and_writes_one_checkpoint_the_sampler_reads(w
     assert sample.returncode == 0 and "春江" in sample.stdout, sample.stderr
 
 
-def test_two_nodes_on_one_machine_complete_the_same_run(tmp_path, small_corpus):
-    """--nnodes 2：两个 torchrun（两台“机器”，各一个进程）在本机会合，一起训练完；只有 0 号机器的 0 号进程写检查点。"""
-    port = free_port()
-    launchers = [torchrun("--data", str(small_corpus), "--ckpt_path", str(tmp_path / "model.pth"), *TINY, per_node=1,
-                          nodes=["--nnodes", "2", "--node_rank", str(node), "--master_addr", "127.0.0.1", "--master_port", str(port)])
-                 for node in (0, 1)]
-    results = [finished(proc) for proc in launchers]
-    assert [code for code, _ in results] == [0, 0], results
-    assert "torchrun：2 个进程" in results[0][1] and "step 8/8" in results[0][1]
-    assert "step 8/8" not in results[1][1]  # 另一台机器不打印
-    assert torch.load(tmp_path / "model.pth", weights_only=True)["world_size"] == 2
-
-
 def test_ctrl_c_to_the_launcher_saves_and_the_printed_command_resumes_exactly(tmp_path, whole):
     """SIGINT 发给 torchrun：它转发给每个进程，大家在同一步之后停，0 号进程存好检查点、打印带 torchrun 的续训命令；
     续训的最后一行和一口气训练完的逐位相同。torchrun 自己以退出码 1 结束（它遇到信号时就这样），进程们以 130 结束。"""
-    args, straight, whole_out = whole
+    args, straight, whole_out, _ = whole
     ckpt = tmp_path / "model.pth"
     proc = torchrun(*args, "--ckpt_path", str(ckpt))
     for line in proc.stdout:

@@ -172,8 +172,14 @@ def test_a_checkpoint_trained_on_other_text_cannot_write_a_tune(tmp_path, tiny):
 
 
 def test_the_shipped_tune_table_is_what_prepare_tunes_builds_from_the_training_split():
+    """格式全部重数一遍；格律（平仄、韵脚）重数三个词牌（整张表要几秒，python data/prepare_tunes.py 写的就是它）。"""
     shipped = json.loads((ROOT / "data" / "tunes.json").read_text(encoding="utf-8"))
-    assert shipped == prepare_tunes.build()
+    _, splits = prepare_tunes.corpus_parts()
+    train = prepare_tunes.poems_of(splits["train"])
+    built = prepare_tunes.tune_forms(train)
+    assert {tune: entry["forms"] for tune, entry in shipped["tunes"].items()} == {tune: entry["forms"] for tune, entry in built.items()}
+    some = prepare_tunes.add_meters({tune: built[tune] for tune in ("浣溪沙", "菩萨蛮", "西江月")}, train, sampler.load_tones())
+    assert all(shipped["tunes"][tune]["meter"] == entry["meter"] for tune, entry in some.items())
     forms = shipped["tunes"]["浣溪沙"]["forms"]
     assert forms[0] == [[7, 7, 7, 7, 7, 7], forms[0][1]] and forms[0][1] > 600 and all(n >= 2 for _, n in forms)
 
@@ -190,8 +196,10 @@ def test_scores_on_handmade_poems():
                         "某\n" + "春江潮水连海平，" * 3 + "春江潮，" * 2 + "\n\n",  # 第 4 句起不合：逐句 3/6
                         "某\n春江潮水连海平，"]}  # 没写完（没有空行）：1/6
     table = form_check.score_poems(poems, tunes)
-    whole, phrase, n = table["tunes"]["浣溪沙"]
+    whole, phrase, n, tone, rhyme = table["tunes"]["浣溪沙"]
     assert n == 3 and whole == pytest.approx(1 / 3) and phrase == pytest.approx((1 + 3 / 6 + 1 / 6) / 3)
+    # 平仄、押韵按字数对得上的句子量（learners/meter.py；tests/test_meter.py 有手算的真词）：这里只看它们在 0 和 1 之间
+    assert 0 <= tone <= 1 and 0 <= rhyme <= 1 and 0 <= table["unknown"] < 0.5
 
 
 def test_held_out_poems_keep_their_form_and_the_bigram_does_not():

@@ -128,9 +128,11 @@ def test_summary_and_samples_name_each_model_and_take_a_kept_poem_from_the_longe
 
     short, longer = result(None, [broken, broken], 7300), result("同一配方练 29200 步", [broken, kept], 29200)
     lines = page_tables.form_summary([short, longer]).splitlines()
-    assert lines[2] == "| 验证集里的真词（天花板） | 0.97 | 0.99 | 0.95 |"
-    assert lines[3] == "| README 的 CPU 配方（温度 0.8，训练 7300 步，验证集损失 4.0000） | **0.00** | **0.33** | 1.00 |"
-    assert lines[4] == "| 同一配方练 29200 步（温度 0.8，训练 29200 步，验证集损失 4.0000） | **0.50** | **0.67** | 0.67 |"  # 一句重复三遍：不同的字只占 1/3
+    assert lines[2] == "| 验证集里的真词（天花板） | 0.97 | 0.99 | — | — | 0.95 |"  # 没有平仄、押韵的记录：一横
+    assert lines[3].startswith("| README 的 CPU 配方（温度 0.8，训练 7300 步，验证集损失 4.0000） | **0.00** | **0.33** | ")
+    assert lines[3].endswith(" | 1.00 |")
+    assert lines[4].startswith("| 同一配方练 29200 步（温度 0.8，训练 29200 步，验证集损失 4.0000） | **0.50** | **0.67** | ")
+    assert lines[4].endswith(" | 0.67 |")  # 一句重复三遍：不同的字只占 1/3
     assert lines[5].startswith("| 入门脚本数出来的 bigram（地板） |")
     text = page_tables.form_samples([short, longer], tunes)
     assert text.index("同一配方练 29200 步写的，合格式（7 7 7 7 7 7）") < text.index("苏轼")
@@ -222,7 +224,7 @@ def test_the_planted_faults_record_covers_every_fault_and_the_readme_count():
     assert all(row["caught"] and row["first_failure"] for row in rows)
 
 
-SAMPLE = ["学习率为0", "注意力不除以根号hs"]  # 抽查：一课的训练、一课的概念（每一种都在 faults.json 里，这里只是再种一次看看）
+SAMPLE = ["注意力不除以根号hs"]  # 抽查一种（每一种都在 faults.json 里；这里再种一次，看记录里的那个测试还发现得了）
 
 
 def test_a_sample_of_planted_faults_is_still_caught_by_the_test_on_record():

@@ -334,11 +334,14 @@ def test_default_temperature_is_the_one_the_readme_gives():
     assert quoted == {scaffold.parse_args(sampler.Config, []).temperature}
 
 
-def test_bad_options_get_one_line_and_nothing_else(ckpt):
+def test_bad_options_get_one_line_and_nothing_else(ckpt, capsys):
+    """在进程里运行（退出时说的那一句就是 SystemExit 带的字符串；命令行上的样子见 test_bad_checkpoint_on_the_command_line）。"""
     for args in (["--temperature", "-1"], ["--max_new_tokens", "0"], ["--top_k", "abc"], ["--device", "tpu"]):
-        proc = cli(*args, ckpt=ckpt)
-        assert proc.returncode != 0 and proc.stdout == ""
-        assert proc.stderr.startswith(("参数错误：", "错误：")) and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        with pytest.raises(SystemExit) as e:
+            sampler.main([*args, "--ckpt_path", str(ckpt)])
+        message = str(e.value.code)
+        assert capsys.readouterr() == ("", "")
+        assert message.startswith(("参数错误：", "错误：")) and "\n" not in message, message
 
 
 # --- 解码的旋钮：每一个都做 --help 说的事 ---

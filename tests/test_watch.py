@@ -151,8 +151,10 @@ def test_the_page_writes_the_poem_the_sampler_writes(ckpt, tmp_path, capsys, ext
 @pytest.fixture(scope="module")
 def tunes(tmp_path_factory):
     path = tmp_path_factory.mktemp("tunes") / "tunes.json"
-    path.write_text(json.dumps({"tunes": {"浣溪沙": {"poems": 12, "forms": [[[7, 7, 7, 7, 7, 7], 10]]}}}, ensure_ascii=False),
-                    encoding="utf-8")
+    meter = {"7,7,7,7,7,7": {"tones": "|".join(["中中中中中中中"] * 6), "rhymes": [0, 1, 3, 5]}}  # 平仄不限，韵脚照常
+    chars = {c: [["平", [1]]] for c in "春江潮水连海平明月共生"} | {c: [["仄", [17]]] for c in "事国夜又"}
+    path.write_text(json.dumps({"chars": chars, "tunes": {"浣溪沙": {"poems": 12, "forms": [[[7, 7, 7, 7, 7, 7], 10]], "meter": meter}}},
+                               ensure_ascii=False), encoding="utf-8")
     return path
 
 
@@ -242,3 +244,16 @@ def test_a_real_browser_shows_the_clicked_characters_numbers_and_reweights_them_
         assert urls and all(url.startswith(("file:", "data:")) for url in urls), urls  # 没有一个网络请求
     finally:
         driver.quit()
+
+
+def test_a_tune_page_marks_each_characters_tone_the_patterns_tone_and_the_rhymes(ckpt, tmp_path, tunes):
+    """按词牌写的网页：正文的每个字标着它的平仄（《廣韻》，查不到是 ？）、格律要的平仄，韵脚句的最后一个字标成韵脚。"""
+    out = tmp_path / "w.html"
+    watch.main(["--ckpt_path", str(ckpt), "--tune", "浣溪沙", "--seed", "3", "--tunes", str(tunes), "--out", str(out)])
+    data, text = page_data(out)
+    table = json.loads(tunes.read_text(encoding="utf-8"))["chars"]
+    marked = [(CHARS[step["token"]], step["meter"]) for step in data["steps"] if step.get("meter")]
+    assert len(marked) == 42  # 六句七言，字字都标
+    assert all(m["tone"] == (table[c][0][0] if c in table else "？") and m["want"] == "中" for c, m in marked)
+    assert [i for i, (_, m) in enumerate(marked) if m["rhyme"]] == [6, 13, 27, 41]  # 第 1、2、4、6 句的句末
+    assert 'className += " meter"' in text and "broken" in text
