@@ -167,15 +167,20 @@ def read_corpus(config):
     所有的检查都做完了才开始打印。"""
     text, encoding = read_text(config.data)
     parts, how = split_text(text)
+    check_corpus(config, set(text), len(parts["val"]), len(text))
+    return text, parts, f"读入 {config.data}（{encoding}）；验证集：{how}"
+
+
+def check_corpus(config, chars, val_length, length):
+    """验证集要比 block_size 长，提示词里的字都要在词表里；有问题只说一行（v12 映射编码好的语料时也这样查）。"""
     block_size = getattr(config, "block_size", 1)  # 入门脚本没有 block_size：验证集至少要 2 个字
-    if block_size >= len(parts["val"]):
+    if block_size >= val_length:
         need = f"要比 --block_size ({block_size}) 长" if hasattr(config, "block_size") else "至少要 2 个"
-        fail(f"{config.data} 只有 {len(text):,} 个字，太少了：验证集只有 {len(parts['val'])} 个字，{need}")
+        fail(f"{config.data} 只有 {length:,} 个字，太少了：验证集只有 {val_length} 个字，{need}")
     for p in config.prompt:
-        missing = "".join(sorted(set(p) - set(text)))
+        missing = "".join(sorted(set(p) - set(chars)))
         if missing:
             fail(f"提示词“{p}”里有词表中没有的字：{missing}（用 --prompt 换一个开头）")
-    return text, parts, f"读入 {config.data}（{encoding}）；验证集：{how}"
 
 
 # 4. CPU 上的时间估计 -------------------------------------------------------------------------------------
@@ -278,15 +283,9 @@ def _encoded_corpus(config, make_tokenizer, write):
             os.replace(folder / "meta.tmp", meta_path)  # meta.json 最后写：它在，别的文件就是完整的
         except OSError:
             return meta["chars"], {name: TokenArray(array) for name, array in arrays.items()}, about, len(text)
-    chars = meta["chars"]
-    for p in config.prompt:
-        missing = "".join(sorted(set(p) - set(chars)))
-        if missing:
-            fail(f"提示词“{p}”里有词表中没有的字：{missing}（用 --prompt 换一个开头）")
     splits = {name: TokenArray(np.memmap(folder / f"{name}.bin", dtype=meta["dtype"], mode="r")) for name in ("train", "val")}
-    if config.block_size >= len(splits["val"]):
-        fail(f"{config.data} 太少了：验证集只有 {len(splits['val'])} 个字，要比 --block_size ({config.block_size}) 长")
-    return chars, splits, meta["about"], meta["length"]
+    check_corpus(config, meta["chars"], len(splits["val"]), meta["length"])  # 编码以后 --block_size、--prompt 可能换了
+    return meta["chars"], splits, meta["about"], meta["length"]
 
 
 def start_distributed(device_name):
