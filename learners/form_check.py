@@ -24,6 +24,7 @@ docs/form.md 的表和例子、README 的格律小表由存下的记录写出（
 """
 
 import argparse
+import functools
 import json
 import statistics
 import time
@@ -61,9 +62,10 @@ def distinct_share(body):
     return len(set(chars)) / len(chars) if chars else 0.0
 
 
-def mean(values):
-    values = [v for v in values if v is not None]
-    return statistics.mean(values) if values else None
+@functools.cache
+def tune_meter(tune, path):
+    """采样器读格律的那一段（每种格式的平仄和韵脚、每个字的读音），每个词牌只读一次：--train 每次评估都要量。"""
+    return sampler.tune_meter(tune, SimpleNamespace(tunes=path)) or ({}, {})
 
 
 def score_poems(poems_by_tune, tunes, path=sampler.DEFAULT_TUNES):
@@ -73,7 +75,7 @@ def score_poems(poems_by_tune, tunes, path=sampler.DEFAULT_TUNES):
     forms = dict(tunes)
     table, distinct, unknown = {}, [], []
     for tune, poems in poems_by_tune.items():
-        meters, tones = sampler.tune_meter(tune, SimpleNamespace(tunes=path)) or ({}, {})
+        meters, tones = tune_meter(tune, path)
         scores = []
         for text in poems:
             _, _, rest = text.partition("\n")
@@ -83,12 +85,12 @@ def score_poems(poems_by_tune, tunes, path=sampler.DEFAULT_TUNES):
             distinct.append(distinct_share(body))
             unknown += [c not in tones for c in body if c.isalpha()] if tones else []
         table[tune] = (statistics.mean(k for k, *_ in scores), statistics.mean(s[1] for s in scores), len(scores),
-                       mean(s[2] for s in scores), mean(s[3] for s in scores))
+                       meter.mean(s[2] for s in scores), meter.mean(s[3] for s in scores))
     return {"tunes": table,
             "whole": statistics.mean(w for w, *_ in table.values()),
             "phrase": statistics.mean(t[1] for t in table.values()),
             "distinct": statistics.mean(distinct),
-            "tone": mean(t[3] for t in table.values()), "rhyme": mean(t[4] for t in table.values()),
+            "tone": meter.mean(t[3] for t in table.values()), "rhyme": meter.mean(t[4] for t in table.values()),
             "unknown": statistics.mean(unknown) if unknown else None}
 
 

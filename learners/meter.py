@@ -37,6 +37,12 @@ def rhyme_groups(split, pattern, rhymes, tones):
     return [groups for groups in finals if groups]
 
 
+def mean(values):
+    """没有 None 的那些的平均；全是 None（量不了）时是 None。"""
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
 def main_group(finals):
     """这些韵脚的字最多的那个韵部（一样多时取编号小的）。"""
     counted = [g for groups in finals for g in groups]

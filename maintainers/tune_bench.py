@@ -54,12 +54,12 @@ def bench(model, chars, n, seed, temperature):
             scored = [meter.scores(body, forms, meters, tones) for body, _, _ in poems]
             per_tune[tune] = {
                 "whole": statistics.mean(sampler.check_form(sampler.phrase_lengths(body), forms)[2] is None for body, _, _ in poems),
-                "tone": form_check.mean(t for t, _ in scored), "rhyme": form_check.mean(r for _, r in scored),
+                "tone": meter.mean(t for t, _ in scored), "rhyme": meter.mean(r for _, r in scored),
                 "distinct": statistics.mean(form_check.distinct_share(body) for body, _, _ in poems),
                 "logp": statistics.mean(lp for _, lp, _ in poems), "fallbacks": sum(f for _, _, f in poems),
                 "example": poems[0][0]}
         rows[way] = {"label": WAYS[way], "seconds": time.perf_counter() - start, "tunes": per_tune,
-                     **{key: form_check.mean(t[key] for t in per_tune.values()) for key in ("whole", "tone", "rhyme", "distinct", "logp")},
+                     **{key: meter.mean(t[key] for t in per_tune.values()) for key in ("whole", "tone", "rhyme", "distinct", "logp")},
                      "fallbacks": sum(t["fallbacks"] for t in per_tune.values())}
         print(way, {k: v for k, v in rows[way].items() if k != "tunes"}, flush=True)
     return rows
