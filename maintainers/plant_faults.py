@@ -13,6 +13,7 @@
 import argparse
 import fnmatch
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -115,22 +116,27 @@ def plant(name, folder):
         path.write_text(text, encoding="utf-8")
 
 
-def files_of_the_course():
-    """工作区里 git 管着的和还没加进去的文件（不含被忽略的：检查点、wandb 的记录……），相对 ROOT 的路径。
-    下载的压缩包里没有 .git：走一遍目录，跳过 .gitignore 忽略的和以点开头的缓存（.ci 除外）。"""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
+def files_of_the_course(root=ROOT):
+    """工作区里 git 管着的和还没加进去的文件（不含被忽略的：检查点、wandb 的记录……），相对 root 的路径。
+    下载的压缩包里没有 .git：走一遍目录，跳过 .gitignore 忽略的和以点开头的缓存（.ci 除外）；忽略的文件夹不走进去。
+    tests/test_house.py 用它查顶层放了什么。"""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=root,
                             capture_output=True, text=True)
-    if (ROOT / ".git").exists() and listed.returncode == 0:
-        return [name for name in listed.stdout.split("\0") if name and (ROOT / name).is_file()]
-    ignored = [line.strip() for line in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
-               if line.strip() and not line.startswith("#")]
+    if (root / ".git").exists() and listed.returncode == 0:
+        return [name for name in listed.stdout.split("\0") if name and (root / name).is_file()]
+    rules = [line.strip() for line in (root / ".gitignore").read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
 
-    def kept(depth, part):  # 以 / 开头的规则只管顶层
-        hit = any(fnmatch.fnmatch(part, rule.strip("/")) for rule in ignored if depth == 0 or not rule.startswith("/"))
-        return not hit and (part in (".ci", ".gitignore") or not part.startswith("."))
+    def kept(name, top):  # 以 / 开头的规则只管顶层
+        hit = any(fnmatch.fnmatch(name, rule.strip("/")) for rule in rules if top or not rule.startswith("/"))
+        return not hit and (name in (".ci", ".gitignore") or not name.startswith("."))
 
-    return [str(path.relative_to(ROOT)) for path in ROOT.rglob("*")
-            if path.is_file() and all(kept(depth, part) for depth, part in enumerate(path.relative_to(ROOT).parts))]
+    found = []
+    for folder, dirs, files in os.walk(root):
+        top = Path(folder) == root
+        dirs[:] = [d for d in dirs if kept(d, top)]
+        found += [str((Path(folder) / f).relative_to(root)) for f in files if kept(f, top)]
+    return found
 
 
 def copy_of_the_repository(folder):
