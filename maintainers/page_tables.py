@@ -7,7 +7,7 @@ from course import LESSONS, SAMPLER
 from code_diff import diff_size
 from page_facts import facts
 import page_meter
-from page_records import final, ladder, run, seed_table, sweep, tries
+from page_records import cpu_recipe_model, final, ladder, run, seed_table, sweep, tries
 from page_words import heads_text, minutes
 from runs import r_per_step
 
@@ -218,7 +218,8 @@ def ddp_speed_table():
         assert all(rows[i]["val_loss"] == row["val_loss"] for rows in repeats), "几遍的损失不一样"
         speed = statistics.median(rows[i]["tokens_per_sec"] for rows in repeats)
         label = "1 个进程 × 2 个线程" if row["layout"] == "1 × 2" else "2 个进程 × 1 个线程（torchrun）"
-        tokens = 16 * 64 * (2 if row["layout"] == "2 × 1" else 1)  # CPU 配方：每个进程每步 16 段 × 64 字
+        recipe = cpu_recipe_model().config  # 每个进程每步 batch_size 段 × block_size 字
+        tokens = recipe.batch_size * recipe.block_size * (2 if row["layout"] == "2 × 1" else 1)
         lines.append(f"| {label} | {speed:,.0f} | {tokens:,} | {row['val_loss']:.4f} | {row['train_loss']:.4f} |")
     return "\n".join(lines)
 
