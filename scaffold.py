@@ -16,6 +16,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 import time
 from dataclasses import field, fields
 from pathlib import Path
@@ -278,14 +279,25 @@ def _encoded_corpus(config, make_tokenizer, write):
                 raise PermissionError
             folder.mkdir(exist_ok=True)
             for name, array in arrays.items():
-                array.tofile(folder / f"{name}.bin")
-            (folder / "meta.tmp").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-            os.replace(folder / "meta.tmp", meta_path)  # meta.json 最后写：它在，别的文件就是完整的
+                _write_whole(folder / f"{name}.bin", array.tofile)
+            _write_whole(meta_path, lambda f: f.write(json.dumps(meta, ensure_ascii=False).encode()))  # 最后写：它在，别的就完整
         except OSError:
             return meta["chars"], {name: TokenArray(array) for name, array in arrays.items()}, about, len(text)
     splits = {name: TokenArray(np.memmap(folder / f"{name}.bin", dtype=meta["dtype"], mode="r")) for name in ("train", "val")}
     check_corpus(config, meta["chars"], len(splits["val"]), meta["length"])  # 编码以后 --block_size、--prompt 可能换了
     return meta["chars"], splits, meta["about"], meta["length"]
+
+
+def _write_whole(path, write):
+    """先写进同一目录里只属于这个进程的临时文件，再一下子改名成 path：几台机器共用一个磁盘、同时写同一份缓存时，
+    谁也读不到写了一半的文件，已经映射了旧文件的进程看到的也不会变。"""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            write(f)
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
 
 
 def start_distributed(device_name):

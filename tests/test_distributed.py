@@ -87,7 +87,7 @@ def whole(tmp_path_factory, small_corpus):
                           nodes=["--nnodes", "2", "--node_rank", str(node), "--master_addr", "127.0.0.1", "--master_port", str(port)])
                  for node in (0, 1)]
     (code0, out0), (code1, out1) = [finished(proc) for proc in launchers]
-    assert (code0, code1) == (0, 0), (out0, out1)
+    assert (code0, code1) == (0, 0), f"0 号机器打印的：\n{out0}\n1 号机器打印的：\n{out1}"  # 字符串：pytest 整段显示
     return args, folder / "model.pth", out0, out1
 
 
@@ -186,3 +186,19 @@ def test_an_edited_corpus_is_encoded_again(tmp_path, small_corpus):
     path.write_text(path.read_text(encoding="utf-8") + "\n\n新添一首龘\n", encoding="utf-8")
     after = scaffold.encoded_corpus(config, v12.CharTokenizer.from_text)[0]
     assert "龘" in after and "龘" not in before
+
+
+def test_writing_the_corpus_file_again_leaves_what_a_reader_mapped_as_it_was(tmp_path, small_corpus):
+    """几台机器共用一个磁盘时，各台的 0 号进程会同时写同一个 <语料>.tokens/。每个文件先写成临时文件再改名：
+    已经映射了的进程看到的不变，也读不到写了一半的文件，写完不留临时文件。（直接覆盖原文件，映射里的字就跟着变。）"""
+    path = tmp_path / "c.txt"
+    text = small_corpus.read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    config = scaffold.parse_args(v12.Config, ["--data", str(path), "--block_size", "16"])
+    _, mapped, _, _ = scaffold.encoded_corpus(config, v12.CharTokenizer.from_text)
+    kept = {name: split[:].clone() for name, split in mapped.items()}
+    path.write_text(text[: text.index("\n\n") + 2] + text, encoding="utf-8")  # 开头多一首：每个字都往后挪
+    _, again, _, _ = scaffold.encoded_corpus(config, v12.CharTokenizer.from_text)
+    assert len(again["train"]) > len(kept["train"])
+    assert all(torch.equal(mapped[name][:], kept[name]) for name in kept)
+    assert sorted(p.name for p in (tmp_path / "c.txt.tokens").iterdir()) == ["meta.json", "train.bin", "val.bin"]

@@ -84,13 +84,13 @@ def test_the_primer_runs_without_torch():
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 
-# 脚手架 370：v12 的语料文件和 torchrun 的进程组（第 6 节，约 120 行）是杂事，写在这里，v12 才读得完
-CAPS = {"babygpt_v1": 240, "babygpt_v12_wandb": 560, "babygpt_sample_with_kvcache": 560, "scaffold": 370}
+# 脚手架 380：v12 的语料文件和 torchrun 的进程组（第 6 节，约 150 行）是杂事，写在这里，v12 才读得完
+CAPS = {"babygpt_v1": 240, "babygpt_v12_wandb": 560, "babygpt_sample_with_kvcache": 560, "scaffold": 380}
 
 
 @pytest.mark.parametrize("name", [*SCRIPTS[:-1], "scaffold"])
 def test_a_lesson_is_read_in_one_sitting(name):
-    """行数（wc -l）的上限：v1 240，v2–v11 320，v12 和采样器 560，脚手架 370。"""
+    """行数（wc -l）的上限：v1 240，v2–v11 320，v12 和采样器 560，脚手架 380。"""
     source = (ROOT / f"{name}.py").read_text(encoding="utf-8")
     assert len(source.splitlines()) <= CAPS.get(name, 320)
 
