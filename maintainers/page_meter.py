@@ -1,10 +1,11 @@
 """docs/form.md 的“平仄和押韵”一节：表和数。出处是 data/tunes.json（data/prepare_tunes.py 数出来的格律和量阈值、分韵部的记录）、
-docs/runs/form_check.json（learners/form_check.py）和 docs/runs/tune_check.json（maintainers/tune_bench.py）。"""
+docs/runs/form_check.json（learners/form_check.py）、docs/runs/tune_check.json（maintainers/tune_bench.py），
+和 docs/runs/tries.json 里 form_check 的“试一试”最后一条（--train：CPU 配方从头训练，每次评估都量）。"""
 
 import functools
 import json
 
-from page_records import run
+from page_records import run, tries
 from course import ROOT
 
 HANDBOOK = {  # 龙榆生《唐宋词格律》的浣溪沙（平韵）：每句的平仄，和押韵的句子（从 0 数）
@@ -17,13 +18,22 @@ def tunes_record():
     return json.loads((ROOT / "data" / "tunes.json").read_text(encoding="utf-8"))
 
 
+def training_curve():
+    """form_check 的“试一试”最后一条：CPU 配方从头训练，每次评估（第 0 步不算）的格律。"""
+    row = next(row for command, row in tries().items() if command.startswith("python learners/form_check.py --train "))
+    return row["curve"][1:]
+
+
 def meter_facts():
     record, grouping = tunes_record(), tunes_record()["grouping"]
+    ends = {"first": training_curve()[0], "last": training_curve()[-1]}  # 第一次评估、练完
     return {"meter_unknown_types": f"{record['unknown_share']:.1%}", "meter_unknown_tokens": f"{grouping['unknown_tokens']:.1%}",
             "rhyme_19": f"{grouping['19']:.3f}", "rhyme_merged": f"{grouping['merged_3_5']:.3f}",
             "tune_n": f"{run('tune_check.json')['n']}",
             **{f"thr_{row['high'] * 10:.0f}_{key}": f"{row[key]:.2f}" for row in record["thresholds"] for key in ("fixed_share", "fit")
-               if row["high"] in (0.6, 0.9)}}
+               if row["high"] in (0.6, 0.9)},
+            **{f"curve_{end}_{key}": f"{point[key]:.2f}" for end, point in ends.items() for key in ("tone", "rhyme")},
+            **{f"curve_{end}_step": f"{point['step']}" for end, point in ends.items()}, "curve_first_phrase": f"{ends['first']['phrase']:.2f}"}
 
 
 def thresholds_table():
@@ -64,5 +74,12 @@ def tune_check_table():
     return "\n".join(lines)
 
 
-BLOCKS = {"meter-thresholds": thresholds_table, "meter-huanxisha": huanxisha_table, "meter-scores": scores_table,
+def training_table():
+    lines = ["| 步数 | 验证集损失 | 逐句 | 平仄 | 押韵 |", "|---:|---:|---:|---:|---:|"]
+    for p in training_curve():
+        lines.append(f"| {p['step']} | {p['val_loss']:.4f} | {p['phrase']:.2f} | {p['tone']:.2f} | {p['rhyme']:.2f} |")
+    return "\n".join(lines)
+
+
+BLOCKS = {"meter-training": training_table, "meter-thresholds": thresholds_table, "meter-huanxisha": huanxisha_table, "meter-scores": scores_table,
           "tune-check": tune_check_table}

@@ -9,6 +9,7 @@ v11 的配方比较（learners/form_sweep.py）和 v12 的中途 Ctrl-C 再续�
 """
 
 import argparse
+import json
 import os
 import re
 import shlex
@@ -16,7 +17,9 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from runs import ROOT, run_curve, run_script, save_run
 from course import STATIONS, exercises
@@ -79,6 +82,11 @@ def run_try(command, threads):
         heads = [{"layer": int(a), "head": int(b), "self": float(c), "previous": float(d), "punct": float(e) if e else None}
                  for a, b, c, d, e in HEAD_LINE.findall(out)]
         return {"kind": "heatmap", "heads": heads, "seconds": seconds}
+    if script == "learners/form_check.py" and "--train" in extra:  # 每次评估的格律也存下：docs/form.md 的表由它写出
+        with tempfile.TemporaryDirectory() as folder:
+            out, seconds = run_script(script, [*extra, "--json", f"{folder}/train.json"], threads)  # --json 只多存一个文件
+            curve = json.loads(Path(folder, "train.json").read_text(encoding="utf-8"))["curve"]
+        return {"kind": "line", "line": out.strip().splitlines()[-1], "seconds": seconds, "curve": curve}
     if script in ("learners/form_check.py", "learners/watch.py"):
         out, seconds = run_script(script, extra, threads)
         return {"kind": "line", "line": out.strip().splitlines()[-1], "seconds": seconds}

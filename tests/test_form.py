@@ -225,6 +225,17 @@ def test_training_with_form_checks_matches_the_plain_command(small_corpus, monke
     assert [(p["step"], p["train_loss"], p["val_loss"]) for p in result["curve"]] == [tuple(h) for h in plain]
     assert all(0 <= p["whole"] <= p["phrase"] <= 1 for p in result["curve"])  # 整首合格式的，逐句一定全对
     assert set(result["poems"]) == {name for name, _ in tunes} and all(len(v) == 2 for v in result["poems"].values())
+    assert all(p["tone"] is None or 0 <= p["tone"] <= 1 for p in result["curve"])  # 平仄、押韵也每次评估都记下
+
+
+def test_the_train_summary_sets_the_first_evaluation_beside_the_last():
+    """--train 的最后一行（v12 的“试一试”答案）：第 0 步以后的第一次评估和最后一次；没有格律数据时不说平仄、押韵。"""
+    point = lambda step, val, tone: {"step": step, "val_loss": val, "whole": 0.0, "phrase": 0.5, "tone": tone, "rhyme": tone and 0.25}
+    result = {"curve": [point(0, 8.7, 0.5), point(730, 5.0, 0.6), point(7300, 4.1, 0.7)]}
+    assert form_check.trend_line(result) == ("第 730 步（验证集 5.00）整首 0.00，逐句 0.50，平仄 0.60，押韵 0.25；"
+                                             "第 7300 步（验证集 4.10）整首 0.00，逐句 0.50，平仄 0.70，押韵 0.25")
+    result = {"curve": [point(0, 8.7, None), point(5, 6.0, None)]}
+    assert form_check.trend_line(result) == "第 5 步（验证集 6.00）整首 0.00，逐句 0.50；第 5 步（验证集 6.00）整首 0.00，逐句 0.50"
 
 
 def test_line_end_rates_count_hits_at_line_ends_and_false_alarms_inside_phrases():
