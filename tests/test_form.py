@@ -219,12 +219,12 @@ def test_training_with_form_checks_matches_the_plain_command(small_corpus, monke
     v12.main([*train.split(), "--ckpt_path", str(tmp_path / "m.pth"), "--max_new_tokens", "1"])
     plain = torch.load(tmp_path / "m.pth", weights_only=True)["history"]
     chars = v12.CharTokenizer.from_text(small_corpus.read_text(encoding="utf-8")).chars
-    tunes = [(name, forms) for name, forms in form_check.checked_tunes(form_check.load_tunes()) if set(name) <= set(chars)]
+    tunes = [(name, forms) for name, forms in form_check.checked_tunes(form_check.load_tunes()) if set(name) <= set(chars)][:1]  # 一个词牌就够
     assert tunes, "小语料里至少要有一个词牌名的字"
-    result = form_check.train_with_form_checks(SimpleNamespace(train=train, n=2, seed=0, measure_r=False), tunes)
+    result = form_check.train_with_form_checks(SimpleNamespace(train=train, n=1, seed=0, measure_r=False), tunes)
     assert [(p["step"], p["train_loss"], p["val_loss"]) for p in result["curve"]] == [tuple(h) for h in plain]
     assert all(0 <= p["whole"] <= p["phrase"] <= 1 for p in result["curve"])  # 整首合格式的，逐句一定全对
-    assert set(result["poems"]) == {name for name, _ in tunes} and all(len(v) == 2 for v in result["poems"].values())
+    assert set(result["poems"]) == {name for name, _ in tunes} and all(len(v) == 1 for v in result["poems"].values())
     assert all(p["tone"] is None or 0 <= p["tone"] <= 1 for p in result["curve"])  # 平仄、押韵也每次评估都记下
 
 
