@@ -45,33 +45,38 @@ def free_port():
         return s.getsockname()[1]
 
 
-# --- 梯度：两个进程各算半批，DDP 平均之后 = 一个进程算整批 ---
+# --- 梯度：两个进程各算半批，DDP 平均之后 = 一个进程算整批；评估：各算几批，加起来 = 一个进程算全部 ---
 
-def half_batch_gradients(rank, world_size, init, x, y, out):
+CONFIG = v12.Config(block_size=8, n_embed=16, n_head=2, n_layer=2, dropout=0.0, batch_size=2, eval_iters=3)  # 3 批：两个进程分得不一样多
+
+
+def half_batch_gradients(rank, world_size, init, x, y, splits, out):
     dist.init_process_group("gloo", init_method=init, rank=rank, world_size=world_size)
     torch.manual_seed(0)
-    model = v12.BabyGPT(v12.Config(block_size=8, n_embed=16, n_head=2, n_layer=2, dropout=0.0), 50).double()
+    model = v12.BabyGPT(CONFIG, 50).double()
     ddp = DDP(model)
     half = len(x) // world_size
     _, loss = ddp(x[rank * half : (rank + 1) * half], y[rank * half : (rank + 1) * half])
     loss.backward()
-    if rank == 0:
-        torch.save({name: p.grad for name, p in model.named_parameters()}, out)
+    losses = v12.estimate_loss(model, splits, CONFIG, "cpu", rank, world_size)
+    torch.save({"grads": {name: p.grad for name, p in model.named_parameters()}, "losses": losses}, out / f"{rank}.pt")
     dist.destroy_process_group()
 
 
 def test_two_ranks_on_batch_halves_average_to_the_gradient_of_the_whole_batch(tmp_path):
     torch.manual_seed(1)
     x, y = torch.randint(50, (4, 8)), torch.randint(50, (4, 8))
-    init, out = f"file://{tmp_path / 'rendezvous'}", tmp_path / "grads.pt"
-    mp.spawn(half_batch_gradients, args=(2, init, x, y, out), nprocs=2)
+    splits = {"train": torch.randint(50, (300,)), "val": torch.randint(50, (100,))}
+    mp.spawn(half_batch_gradients, args=(2, f"file://{tmp_path / 'rendezvous'}", x, y, splits, tmp_path), nprocs=2)
     torch.manual_seed(0)
-    model = v12.BabyGPT(v12.Config(block_size=8, n_embed=16, n_head=2, n_layer=2, dropout=0.0), 50).double()
+    model = v12.BabyGPT(CONFIG, 50).double()
     _, loss = model(x, y)
     loss.backward()
-    averaged = torch.load(out, weights_only=True)
+    ranks = [torch.load(tmp_path / f"{rank}.pt", weights_only=True) for rank in (0, 1)]
     for name, p in model.named_parameters():  # float64：两种求和顺序只差在 1e-15 左右
-        torch.testing.assert_close(averaged[name], p.grad, rtol=1e-10, atol=1e-12, msg=name)
+        torch.testing.assert_close(ranks[0]["grads"][name], p.grad, rtol=1e-10, atol=1e-12, msg=name)
+    # 评估：每一批只有一个进程算，别的进程那一格是 0，x + 0 = x：和一个进程算的逐位相同，每个进程拿到的也一样
+    assert ranks[0]["losses"] == ranks[1]["losses"] == v12.estimate_loss(model, splits, CONFIG, "cpu")
 
 
 # --- 真的 torchrun ---
