@@ -1,6 +1,6 @@
 """测试是不是真的：故意把一种行为改坏（在仓库的一份拷贝里），跑 README 的测试命令，看测试能不能发现。
 
-    python maintainers/plant_faults.py              # 每一种错误各种一遍，2 核 CPU 上约 45 分钟
+    python maintainers/plant_faults.py              # 每一种错误各种一遍，2 核 CPU 上约 50 分钟
     python maintainers/plant_faults.py --list       # 只列出有哪些错误
     python maintainers/plant_faults.py --only 学习率为0 答案就是输入
     python maintainers/plant_faults.py --json faults.json
@@ -65,6 +65,13 @@ FAULTS = {
     "Ctrl-C后退出码为0": ([V12], [("        sys.exit(130)\n", "        sys.exit(0)\n")]),
     "续训不查词表": ([V12], [("    if checkpoint[\"chars\"] != tokenizer.chars:", "    if False:")]),
     "wandb不记学习率": ([V12], [('"lr": get_lr(step, config),', "")]),
+    # torchrun：每个进程各取各的批次，评估的数和一个进程算的一样；几台机器同时写语料文件也不打架
+    "每个进程同一个种子": ([V12], [("torch.manual_seed(config.seed + rank)", "torch.manual_seed(config.seed)")]),
+    "评估只算自己那几批": ([V12], [("out[name] = sum_over_ranks(losses).mean().item()", "out[name] = losses.mean().item()")]),
+    "语料文件原地覆盖": ([SCAFFOLD], [('_write_whole(folder / f"{name}.bin", array.tofile)', 'array.tofile(folder / f"{name}.bin")')]),
+    # 平仄和押韵
+    "押韵不守第一个韵脚的韵部": ([SAMPLER], [("if self.at_rhyme and self.rhyme is not None:", "if False:")]),
+    "两读的字不算合平仄": (["learners/meter.py"], [('tone = sum(t in (m, "两") for m, t in marks)', "tone = sum(t == m for m, t in marks)")]),
     # 每一课的概念：拿掉或写错，形状照样对得上、损失照样会降（tests/test_concepts.py 照着概念另算一遍）
     "v1：损失加了标签平滑": (["babygpt_v1.py"], [("targets.view(B * T))", "targets.view(B * T), label_smoothing=0.1)")]),
     "v2：没加位置向量": (["babygpt_v2_position.py"], [("x = tok_emb + pos_emb  #", "x = tok_emb + 0 * pos_emb  #")]),
