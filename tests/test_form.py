@@ -1,9 +1,11 @@
 """格律：断句和格式检查、约束解码（总是合格式，缓存与不缓存相同）、--tune / --free / 《词牌》、格式表和检查工具。"""
 
+import contextlib
+import io
 import json
-import subprocess
 import sys
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 import torch
@@ -99,9 +101,16 @@ def test_cached_and_uncached_constrained_decoding_are_identical(tiny, temperatur
         assert write(tiny[2], "减字木兰花", seed, temperature, True) == write(tiny[2], "减字木兰花", seed, temperature, False)
 
 
-def cli(*args, stdin=None):
-    argv = [sys.executable, str(ROOT / "babygpt_sample_with_kvcache.py"), *args]
-    return subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=120, cwd=ROOT)
+def cli(*args, stdin=""):
+    """在进程里运行采样器的 main，像终端那样从 stdin 读输入（读完就是 Ctrl-D）；sys.exit 的那一行错误信息算进 stderr。
+    返回 returncode、stdout、stderr。真的子进程（Ctrl-C、退出码）在 tests/test_sampler.py 里测。"""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), mock.patch("sys.stdin", io.StringIO(stdin)):
+        try:
+            code = sampler.main(list(args))
+        except SystemExit as e:
+            code = e.code if e.code is None or isinstance(e.code, int) else print(e.code, file=sys.stderr) or 1
+    return SimpleNamespace(returncode=code or 0, stdout=out.getvalue(), stderr=err.getvalue())
 
 
 def test_tune_option_writes_one_poem_and_names_the_variant(tiny):
