@@ -1,12 +1,16 @@
 """测试的公共设置和共用的小工具（fixture）：固定随机种子，wandb 只离线记录，
 课程脚本、learners/ 和 maintainers/ 里的脚本按文件名导入。测试文件之间互不导入：共用的东西都在这里。"""
 
+import contextlib
 import importlib
+import io
 import os
 import random
 import sys
 from dataclasses import fields, replace
 from pathlib import Path
+from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 
@@ -113,3 +117,22 @@ def v12_tiny():
     """v12 的一个很小的配置（命令行参数）：8 步，评估 3 次。"""
     return ["--max_iters", "8", "--eval_interval", "4", "--eval_iters", "2", "--batch_size", "4", "--block_size", "16",
             "--n_embed", "16", "--n_head", "2", "--n_layer", "2", "--dropout", "0.1", "--max_new_tokens", "10"]
+
+
+@pytest.fixture
+def sampler_cli():
+    """sampler_cli(*参数, stdin="") -> 在进程里运行采样器的 main，像终端那样从 stdin 读（读完就是 Ctrl-D）；
+    返回 returncode、stdout、stderr（sys.exit 的那一行错误信息算进 stderr）。省下每次启动 Python、导入 torch 的几秒；
+    真的子进程（Ctrl-C、交互）在 tests/test_sampler.py 的“通过真正的命令行”里测。"""
+    import babygpt_sample_with_kvcache as sampler
+
+    def run(*args, stdin=""):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), mock.patch("sys.stdin", io.StringIO(stdin)):
+            try:
+                code = sampler.main(list(args))
+            except SystemExit as e:
+                code = e.code if e.code is None or isinstance(e.code, int) else print(e.code, file=sys.stderr) or 1
+        return SimpleNamespace(returncode=code or 0, stdout=out.getvalue(), stderr=err.getvalue())
+
+    return run

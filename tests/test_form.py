@@ -1,11 +1,8 @@
 """格律：断句和格式检查、约束解码（总是合格式，缓存与不缓存相同）、--tune / --free / 《词牌》、格式表和检查工具。"""
 
-import contextlib
-import io
 import json
 import sys
 from types import SimpleNamespace
-from unittest import mock
 
 import pytest
 import torch
@@ -101,30 +98,18 @@ def test_cached_and_uncached_constrained_decoding_are_identical(tiny, temperatur
         assert write(tiny[2], "减字木兰花", seed, temperature, True) == write(tiny[2], "减字木兰花", seed, temperature, False)
 
 
-def cli(*args, stdin=""):
-    """在进程里运行采样器的 main，像终端那样从 stdin 读输入（读完就是 Ctrl-D）；sys.exit 的那一行错误信息算进 stderr。
-    返回 returncode、stdout、stderr。真的子进程（Ctrl-C、退出码）在 tests/test_sampler.py 里测。"""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), mock.patch("sys.stdin", io.StringIO(stdin)):
-        try:
-            code = sampler.main(list(args))
-        except SystemExit as e:
-            code = e.code if e.code is None or isinstance(e.code, int) else print(e.code, file=sys.stderr) or 1
-    return SimpleNamespace(returncode=code or 0, stdout=out.getvalue(), stderr=err.getvalue())
-
-
-def test_tune_option_writes_one_poem_and_names_the_variant(tiny):
+def test_tune_option_writes_one_poem_and_names_the_variant(tiny, sampler_cli):
     ckpt, tunes, _ = tiny
-    proc = cli("--ckpt_path", str(ckpt), "--tunes", str(tunes), "--tune", "浣溪沙", "--compare")
+    proc = sampler_cli("--ckpt_path", str(ckpt), "--tunes", str(tunes), "--tune", "浣溪沙", "--compare")
     assert proc.returncode == 0, proc.stderr
     assert "identical: yes" in proc.stdout
     report = proc.stdout.strip().splitlines()[-1]
     assert report.startswith("格律：合格式 7 7 7") and "这个词牌在训练集里的 2 种格式之一" in report
 
 
-def test_free_writing_reports_where_the_form_broke(tiny, capsys):
+def test_free_writing_reports_where_the_form_broke(tiny, sampler_cli, capsys):
     ckpt, tunes, _ = tiny
-    proc = cli("--ckpt_path", str(ckpt), "--tunes", str(tunes), "--tune", "《浣溪沙》", "--free", "--temperature", "0")
+    proc = sampler_cli("--ckpt_path", str(ckpt), "--tunes", str(tunes), "--tune", "《浣溪沙》", "--free", "--temperature", "0")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1].startswith("格律：模型自己写的，")
     text = "又东风\n春江潮水连海平，明月\n共生。\n\n"  # 手写的：第二句只有 4 个字
@@ -134,18 +119,18 @@ def test_free_writing_reports_where_the_form_broke(tiny, capsys):
                                        "（这个词牌在训练集里的 2 种格式之一，10 首用它），逐句得分 0.17\n")
 
 
-def test_a_bare_tune_name_writes_freely_and_reports_the_form(tiny):
+def test_a_bare_tune_name_writes_freely_and_reports_the_form(tiny, sampler_cli):
     """只输入“浣溪沙”（没有书名号）：让模型自己写这个词牌，写完像 --free 一样说格式合不合；普通的开头不说。"""
     ckpt, tunes, _ = tiny
-    proc = cli("--ckpt_path", str(ckpt), "--tunes", str(tunes), "--temperature", "0", stdin="浣溪沙\n春江\n")
+    proc = sampler_cli("--ckpt_path", str(ckpt), "--tunes", str(tunes), "--temperature", "0", stdin="浣溪沙\n春江\n")
     assert proc.returncode == 0, proc.stderr
     assert "浣溪沙 是词牌名：让模型自己写" in proc.stdout and "输入《浣溪沙》" in proc.stdout
     assert proc.stdout.count("格律：模型自己写的，") == 1
 
 
-def test_a_tune_in_brackets_in_the_interactive_loop(tiny):
+def test_a_tune_in_brackets_in_the_interactive_loop(tiny, sampler_cli):
     ckpt, tunes, _ = tiny
-    proc = cli("--ckpt_path", str(ckpt), "--tunes", str(tunes), stdin="《减字木兰花》\n《没有这个》\n春江\n")
+    proc = sampler_cli("--ckpt_path", str(ckpt), "--tunes", str(tunes), stdin="《减字木兰花》\n《没有这个》\n春江\n")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("请输入文字：") == 4
     assert "格律：合格式" in proc.stdout and "不认识词牌《没有这个》" in proc.stdout
@@ -171,12 +156,12 @@ def test_bad_tune_names_get_one_clear_line(tiny, args, message, capsys):
     assert message in str(e.value.code) and "\n" not in str(e.value.code), e.value.code
 
 
-def test_a_checkpoint_trained_on_other_text_cannot_write_a_tune(tmp_path, tiny):
+def test_a_checkpoint_trained_on_other_text_cannot_write_a_tune(tmp_path, tiny, sampler_cli):
     chars = "".join(sorted(set("\n the quick brown fox jumps over a lazy dog.,")))
     config = v12.Config(block_size=16, n_embed=8, n_head=2, n_layer=1, dropout=0.0)
     ckpt = tmp_path / "english.pth"
     v12.save_checkpoint(str(ckpt), v12.BabyGPT(config, len(chars)), config, v12.CharTokenizer(chars), [], 0)
-    proc = cli("--ckpt_path", str(ckpt), "--tunes", str(tiny[1]), "--tune", "浣溪沙")
+    proc = sampler_cli("--ckpt_path", str(ckpt), "--tunes", str(tiny[1]), "--tune", "浣溪沙")
     assert proc.returncode != 0 and proc.stdout == ""
     assert "不是在宋词上训练的" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 

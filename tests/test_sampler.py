@@ -216,7 +216,7 @@ def test_default_length_fits_the_longest_common_ci():
     assert scaffold.parse_args(sampler.Config, []).max_new_tokens >= 280  # 莺啼序，连标点约 280 字
 
 
-# --- 通过真正的命令行 ---
+# --- 命令行：参数和输入（sampler_cli 在进程里运行 main；交互和 Ctrl-C 用真的子进程） ---
 
 def cli(*args, stdin="", ckpt=None):
     argv = [sys.executable, str(ROOT / "babygpt_sample_with_kvcache.py"), *args]
@@ -236,25 +236,25 @@ def test_interactive_session_handles_every_kind_of_input(ckpt):
     assert out.count("tokens/s") == 3
 
 
-def test_prompt_option_runs_without_interaction(ckpt):
-    proc = cli("--prompt", "春江", "--prompt", "往事", "--max_new_tokens", "8", ckpt=ckpt)
+def test_prompt_option_runs_without_interaction(ckpt, sampler_cli):
+    proc = sampler_cli("--prompt", "春江", "--prompt", "往事", "--max_new_tokens", "8", "--ckpt_path", str(ckpt))
     assert proc.returncode == 0 and "请输入文字" not in proc.stdout
     assert proc.stdout.count("tokens/s") == 2
 
 
-def test_compare_reports_speedup_and_identity(ckpt):
-    proc = cli("--compare", "--prompt", "春江", "--temperature", "0", "--max_new_tokens", "10", ckpt=ckpt)
+def test_compare_reports_speedup_and_identity(ckpt, sampler_cli):
+    proc = sampler_cli("--compare", "--prompt", "春江", "--temperature", "0", "--max_new_tokens", "10", "--ckpt_path", str(ckpt))
     assert proc.returncode == 0
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("speedup ") and last.endswith("x, identical: yes")
 
 
 @pytest.mark.parametrize("content, message", [(None, "请先运行 python babygpt_v12_wandb.py"), (b"\x80\x02junk", "读不出来")])
-def test_bad_checkpoint_on_the_command_line(tmp_path, content, message):
+def test_bad_checkpoint_on_the_command_line(tmp_path, content, message, sampler_cli):
     path = tmp_path / "model.pth"
     if content is not None:
         path.write_bytes(content)
-    proc = cli("--prompt", "春江", ckpt=path)
+    proc = sampler_cli("--prompt", "春江", "--ckpt_path", str(path))
     assert proc.returncode != 0 and message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
 
