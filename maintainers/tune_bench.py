@@ -20,6 +20,7 @@ from runs import machine, save_run, ROOT
 
 import babygpt_sample_with_kvcache as sampler  # noqa: E402
 import form_check  # noqa: E402
+import form_poems  # noqa: E402
 import meter  # noqa: E402
 
 WAYS = {"meter": "格律（字数、平仄、押韵）", "lengths": "只管字数（--no_tone）", "free": "不约束"}
@@ -31,7 +32,7 @@ def write(model, chars, tune, forms, meter_data, way, generator, temperature):
     prompt = torch.tensor([[chars.index(c) for c in f"\n\n{tune} "]])
     form = None if way == "free" else sampler.FormConstraint(forms, chars, meter_data if way == "meter" else None)
     newline, out, logps = chars.index("\n"), [], []
-    for idx_next, logits in sampler.generate_with_cache(model, prompt, form_check.MAX_CHARS, temperature, 0, generator, form):
+    for idx_next, logits in sampler.generate_with_cache(model, prompt, form_poems.MAX_CHARS, temperature, 0, generator, form):
         token = idx_next.item()
         out.append(token)
         logps.append(F.log_softmax(logits[0].float(), dim=-1)[token].item())

@@ -11,6 +11,7 @@ import babygpt_sample_with_kvcache as sampler
 import babygpt_v12_wandb as v12
 import course
 import form_check
+import form_poems
 import prepare_tunes  # data/prepare_tunes.py（learners/course.py 把 data/ 加进了导入路径）
 import scaffold
 
@@ -199,8 +200,8 @@ def test_scores_on_handmade_poems():
 
 def test_held_out_poems_keep_their_form_and_the_bigram_does_not():
     tunes = form_check.checked_tunes(form_check.load_tunes())[:2]
-    ceiling = form_check.score_poems(form_check.held_out_poems(tunes), tunes)
-    floor = form_check.score_poems(form_check.bigram_poems(tunes, 5, seed=0), tunes)
+    ceiling = form_check.score_poems(form_poems.held_out_poems(tunes), tunes)
+    floor = form_check.score_poems(form_poems.bigram_poems(tunes, 5, seed=0), tunes)
     assert ceiling["whole"] > 0.9 and ceiling["phrase"] > 0.95
     assert floor["whole"] < 0.2 and floor["phrase"] < 0.3
 
