@@ -26,7 +26,8 @@ def training_curve():
 
 def meter_facts():
     record, grouping = tunes_record(), tunes_record()["grouping"]
-    ends = {"first": training_curve()[0], "last": training_curve()[-1]}  # 第一次评估、练完
+    curve = training_curve()
+    ends = {"first": curve[0], "last": curve[-1]}  # 第一次评估、练完
     return {"meter_unknown_types": f"{record['unknown_share']:.1%}", "meter_unknown_tokens": f"{grouping['unknown_tokens']:.1%}",
             "rhyme_19": f"{grouping['19']:.3f}", "rhyme_merged": f"{grouping['merged_3_5']:.3f}",
             "tune_n": f"{run('tune_check.json')['n']}",
